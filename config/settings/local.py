@@ -1,0 +1,18 @@
+"""The embedded default: SQLite, Celery eager, files under var/. Nothing to start by hand."""
+
+from __future__ import annotations
+
+import os
+
+# Read before base so an explicit environment variable still wins.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+os.environ.setdefault("CTL_DEMO_PAGE", "true")
+os.environ.setdefault("CTL_SERVE_MEDIA", "true")
+
+from .base import *  # noqa: E402,F403
+from .base import env  # noqa: E402
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "local-only-not-secret"  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -1,0 +1,29 @@
+"""Tests run against real PostgreSQL and Redis, as the shop runs them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent.parent
+# Uploads and index builds of a test run live apart from the demo's; the model checkpoint is shared.
+os.environ.setdefault("CTL_VAR_DIR", str(_ROOT / "var" / "test"))
+os.environ.setdefault("CTL_MODELS_DIR", str(_ROOT / "var" / "models"))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctl")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/14")
+# Most tests run tasks inline; the worker test flips this off and talks to a real worker.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("CTL_DEMO_PAGE", "true")
+os.environ.setdefault("CTL_SERVE_MEDIA", "true")
+
+from .base import *  # noqa: E402,F403
+from .base import DATABASES, REST_FRAMEWORK  # noqa: E402
+
+SECRET_KEY = "tests-only"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Generous limits so tests meet throttling only where they ask for it.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "looks": "100000/min"}

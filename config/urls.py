@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from outfits import demo_views
+
+admin.site.site_header = "Complete the look — editors"
+admin.site.site_title = "Complete the look"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("outfits.api.urls", namespace="api")),
+    path("healthz", demo_views.healthz, name="healthz"),
+]
+
+if settings.CTL_DEMO_PAGE:
+    urlpatterns += [
+        path("", demo_views.home, name="demo-home"),
+        path("demo/items/<str:external_id>/", demo_views.item, name="demo-item"),
+        path("demo/looks/", demo_views.look_upload, name="demo-look-upload"),
+        path("demo/looks/<uuid:pk>/", demo_views.look, name="demo-look"),
+    ]
+
+if settings.CTL_SERVE_MEDIA:
+    # The embedded default serves photos itself; production puts a web server or CDN in front.
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,92 @@
+"""Who may call the API: storefronts read with an API key; editors write with a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from ..models import ApiKey
+
+API_KEY_HEADER = "HTTP_X_API_KEY"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`X-Api-Key: <key>`. The request stays anonymous; `request.auth` is the ApiKey."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ApiKey] | None:
+        raw = request.META.get(API_KEY_HEADER, "").strip()
+        if not raw:
+            return None
+        key = ApiKey.find(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("unknown or revoked API key")
+        # One write per minute at most: last_used_at is for editors spotting dead keys, not an audit log.
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return AnonymousUser(), key
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Api-Key"
+
+
+def is_storefront(request: Request) -> bool:
+    return isinstance(request.auth, ApiKey)
+
+
+def is_editor(request: Request) -> bool:
+    user = request.user
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+class StorefrontReadEditorWrite(permissions.BasePermission):
+    """Reads: a storefront API key or an editor. Writes: an editor with the model's change rights."""
+
+    message = "send an API key (X-Api-Key) to read, or an editor's token to write"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return is_storefront(request) or is_editor(request)
+        perm = getattr(view, "write_permission", None)
+        return is_editor(request) and (perm is None or request.user.has_perm(perm))
+
+
+class StorefrontOrEditor(permissions.BasePermission):
+    """Shoppers upload look photos through a storefront, so a storefront key may create looks."""
+
+    message = "send an API key (X-Api-Key) or an editor's token"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_storefront(request) or is_editor(request)
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """Per API key, per user, else per address."""
+
+    scope = "client"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        if is_storefront(request):
+            ident = f"key:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class LookUploadThrottle(ClientRateThrottle):
+    """Photo uploads cost a GPU pass each: a tighter limit of their own."""
+
+    scope = "looks"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.method != "POST":
+            return True
+        return super().allow_request(request, view)

@@ -1,0 +1,45 @@
+"""Every API error is JSON with a `detail` that names the problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from vision.images import ImageRejected
+
+from ..selectors import NoIndex, NotAnalysed
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "the item is not ready for this request yet"
+    default_code = "conflict"
+
+
+class Unavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "suggestions are not available yet"
+    default_code = "unavailable"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ImageRejected):
+        exc = exceptions.ValidationError({"photo": [str(exc)]})
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.messages)
+    elif isinstance(exc, NotAnalysed):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, NoIndex):
+        exc = Unavailable(str(exc))
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        # Field errors: keep them, and add one sentence a log line or a widget can show.
+        fields = ", ".join(str(name) for name in response.data)
+        response.data = {"detail": f"invalid input: {fields}", "errors": response.data}
+    elif response is not None and isinstance(response.data, list):
+        response.data = {"detail": "; ".join(str(item) for item in response.data)}
+    return response

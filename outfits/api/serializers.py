@@ -1,0 +1,179 @@
+"""Shapes of the API's input and output. Validation only: no logic, no writes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
+
+ACCEPTED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def image_url(request: Any, field: Any) -> str | None:
+    if not field:
+        return None
+    url = field.url
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class CatalogItemSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id", read_only=True)
+    slot = serializers.CharField(source="category.slot", read_only=True)
+    category = serializers.CharField(source="category.path", read_only=True)
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CatalogItem
+        fields = (
+            "id", "title", "brand", "price", "gender", "in_stock", "link", "slot", "category", "attributes",
+            "image_url", "updated_at",
+        )
+
+    def get_image_url(self, item: CatalogItem) -> str | None:
+        return image_url(self.context.get("request"), item.image)
+
+
+class CatalogItemUpsertSerializer(serializers.Serializer):
+    """One item of a bulk upsert. The photo is base64 in JSON so a whole batch is one request."""
+
+    external_id = serializers.CharField(max_length=120)
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    brand = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True, default=None)
+    gender = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    in_stock = serializers.BooleanField(required=False, default=True)
+    link = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    slot = serializers.ChoiceField(choices=Slot.choices)
+    family = serializers.CharField(max_length=120)
+    type = serializers.CharField(max_length=120)
+    attributes = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    image_base64 = serializers.CharField(required=False, write_only=True)
+
+    def validate_image_base64(self, value: str) -> bytes:
+        try:
+            data = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise serializers.ValidationError("image_base64 is not valid base64") from exc
+        if not data:
+            raise serializers.ValidationError("image_base64 is empty")
+        return data
+
+
+class CatalogBulkUpsertSerializer(serializers.Serializer):
+    items = CatalogItemUpsertSerializer(many=True, allow_empty=False, max_length=500)
+
+
+class CatalogBulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    analysis_queued = serializers.IntegerField()
+
+
+class CompleteTheLookQuerySerializer(serializers.Serializer):
+    slot = serializers.ChoiceField(choices=Slot.choices, required=False, help_text="Slot to fill; all complements if omitted.")
+    k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+
+class OutfitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    source = serializers.CharField()
+
+
+class SuggestionSerializer(serializers.Serializer):
+    slot = serializers.CharField()
+    score = serializers.FloatField()
+    item = CatalogItemSerializer()
+    outfits = OutfitRefSerializer(many=True, help_text="Library outfits that support this suggestion.")
+
+
+class CompleteTheLookSerializer(serializers.Serializer):
+    item = CatalogItemSerializer()
+    model_spec = serializers.CharField()
+    build_id = serializers.CharField()
+    suggestions = SuggestionSerializer(many=True)
+
+
+class SimilarItemSerializer(serializers.Serializer):
+    similarity = serializers.FloatField()
+    item = CatalogItemSerializer()
+
+
+class SimilarSerializer(serializers.Serializer):
+    item = CatalogItemSerializer()
+    model_spec = serializers.CharField()
+    build_id = serializers.CharField()
+    similar = SimilarItemSerializer(many=True)
+
+
+class LookCreateSerializer(serializers.Serializer):
+    photo = serializers.FileField(help_text="JPEG, PNG or WEBP photo of one garment.")
+    garment_slot = serializers.ChoiceField(
+        choices=Slot.choices, required=False, allow_blank=True, default="",
+        help_text="What the photo shows, if the shopper said; recognised from the photo otherwise.",
+    )
+    wanted_slots = serializers.ListField(
+        child=serializers.ChoiceField(choices=Slot.choices), required=False, default=list, max_length=len(Slot.values)
+    )
+    k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+    def validate_photo(self, photo: Any) -> Any:
+        if photo.size == 0:
+            raise serializers.ValidationError("the file is empty")
+        if photo.size > settings.CTL_MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(f"the file is over {settings.CTL_MAX_UPLOAD_BYTES} bytes")
+        content_type = (getattr(photo, "content_type", "") or "").split(";")[0].strip().lower()
+        if content_type not in ACCEPTED_PHOTO_TYPES:
+            raise serializers.ValidationError(
+                f"content type {content_type or 'missing'} is not accepted; send {', '.join(ACCEPTED_PHOTO_TYPES)}"
+            )
+        return photo
+
+
+class LookSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LookRequest
+        fields = (
+            "id", "status", "error", "garment_slot", "wanted_slots", "k", "image_url", "result", "created_at",
+            "finished_at",
+        )
+
+    def get_image_url(self, look: LookRequest) -> str | None:
+        return image_url(self.context.get("request"), look.image)
+
+    def get_result(self, look: LookRequest) -> dict[str, Any] | None:
+        return self.context.get("result_payload")
+
+
+class LibraryItemSerializer(serializers.ModelSerializer):
+    slot = serializers.CharField(source="category.slot", read_only=True)
+    category = serializers.CharField(source="category.path", read_only=True)
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LibraryItem
+        fields = ("id", "external_id", "slot", "category", "attributes", "image_url")
+
+    def get_image_url(self, item: LibraryItem) -> str | None:
+        return image_url(self.context.get("request"), item.image)
+
+
+class LibraryOutfitSerializer(serializers.ModelSerializer):
+    items = LibraryItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = LibraryOutfit
+        fields = ("id", "external_id", "source", "status", "quality_score", "items", "created_at")

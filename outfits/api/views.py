@@ -1,0 +1,209 @@
+"""API views: validate input, call one service or selector, serialise the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, parsers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from .. import selectors, services
+from ..models import CatalogItem, LibraryOutfit, LookRequest, Slot
+from . import serializers as s
+from .auth import LookUploadThrottle, StorefrontOrEditor
+
+ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
+
+
+def _outfit_refs(outfit_ids: set[int]) -> dict[int, dict[str, Any]]:
+    return {
+        row["id"]: row
+        for row in LibraryOutfit.objects.filter(pk__in=outfit_ids).values("id", "external_id", "source")
+    }
+
+
+def suggestions_payload(rows: list[selectors.SlotSuggestion] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attach catalog items and outfit references to ranked suggestions, keeping their order."""
+    plain = [row.as_json() if isinstance(row, selectors.SlotSuggestion) else row for row in rows]
+    items = CatalogItem.objects.select_related("category").in_bulk([row["catalog_item"] for row in plain])
+    outfits = _outfit_refs({outfit for row in plain for outfit in row["outfits"]})
+    return [
+        {
+            "slot": row["slot"],
+            "score": row["score"],
+            "item": items[row["catalog_item"]],
+            "outfits": [outfits[o] for o in row["outfits"] if o in outfits],
+        }
+        for row in plain
+        if row["catalog_item"] in items
+    ]
+
+
+class CatalogItemList(generics.ListAPIView):
+    """Catalog items, filterable by `slot` and `in_stock`."""
+
+    serializer_class = s.CatalogItemSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("slot", str, enum=Slot.values),
+            OpenApiParameter("in_stock", bool),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[CatalogItem]:
+        queryset = CatalogItem.objects.select_related("category").order_by("id")
+        slot = self.request.query_params.get("slot")
+        if slot:
+            if slot not in Slot.values:
+                raise ValidationError({"slot": [f"unknown slot {slot!r}; use one of {', '.join(Slot.values)}"]})
+            queryset = queryset.filter(category__slot=slot)
+        in_stock = self.request.query_params.get("in_stock")
+        if in_stock is not None:
+            if in_stock.lower() not in ("true", "false", "1", "0"):
+                raise ValidationError({"in_stock": ["use true or false"]})
+            queryset = queryset.filter(in_stock=in_stock.lower() in ("true", "1"))
+        return queryset
+
+
+class CatalogItemDetail(generics.RetrieveAPIView):
+    serializer_class = s.CatalogItemSerializer
+    lookup_field = "external_id"
+    queryset = CatalogItem.objects.select_related("category")
+
+
+class CatalogBulkUpsert(APIView):
+    """Create or update up to 500 catalog items in one all-or-nothing request (editors only)."""
+
+    write_permission = "outfits.change_catalogitem"
+
+    @extend_schema(request=s.CatalogBulkUpsertSerializer, responses=s.CatalogBulkResultSerializer)
+    def post(self, request: Request) -> Response:
+        payload = s.CatalogBulkUpsertSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            outcome = services.catalog_items_upsert(items=payload.validated_data["items"])
+        except services.ItemRejected as exc:
+            raise ValidationError({"items": [str(exc)]}) from exc
+        return Response(s.CatalogBulkResultSerializer(outcome.__dict__).data)
+
+
+class CompleteTheLook(APIView):
+    """The pieces that complete a look around one catalog item, with the library outfits behind each."""
+
+    @extend_schema(parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer], responses=s.CompleteTheLookSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        query = s.CompleteTheLookQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
+        slot = query.validated_data.get("slot")
+        index, rows = selectors.item_complete_the_look(item, slots=[slot] if slot else [], k=query.validated_data["k"])
+        data = {
+            "item": item,
+            "model_spec": index.manifest.model_spec,
+            "build_id": index.manifest.build_id,
+            "suggestions": suggestions_payload(rows),
+        }
+        return Response(s.CompleteTheLookSerializer(data, context={"request": request}).data)
+
+
+class SimilarItems(APIView):
+    """Catalog items of the same slot that look most like this one (sellable ones only)."""
+
+    @extend_schema(parameters=[ITEM_ID, s.SimilarQuerySerializer], responses=s.SimilarSerializer)
+    def get(self, request: Request, external_id: str) -> Response:
+        query = s.SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
+        index, neighbours = selectors.item_similar(item, k=query.validated_data["k"])
+        items = CatalogItem.objects.select_related("category").in_bulk([key for key, _ in neighbours])
+        data = {
+            "item": item,
+            "model_spec": index.manifest.model_spec,
+            "build_id": index.manifest.build_id,
+            "similar": [{"similarity": sim, "item": items[key]} for key, sim in neighbours if key in items],
+        }
+        return Response(s.SimilarSerializer(data, context={"request": request}).data)
+
+
+def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:
+    result = None
+    if look.result:
+        result = {key: value for key, value in look.result.items() if key != "suggestions"}
+        rows = suggestions_payload(look.result.get("suggestions", []))
+        result["suggestions"] = s.SuggestionSerializer(rows, many=True, context={"request": request}).data
+    return s.LookSerializer(look, context={"request": request, "result_payload": result}).data
+
+
+class LookCreate(APIView):
+    """Upload a photo of a garment; a GPU worker finds what completes the look. Poll the returned URL."""
+
+    permission_classes = [StorefrontOrEditor]
+    throttle_classes = [LookUploadThrottle]
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(request=s.LookCreateSerializer, responses={202: s.LookSerializer})
+    def post(self, request: Request) -> Response:
+        form = s.LookCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        photo = form.validated_data["photo"]
+        look = services.look_create(
+            photo=photo.read(),
+            filename=photo.name or "photo.jpg",
+            garment_slot=form.validated_data["garment_slot"],
+            wanted_slots=form.validated_data["wanted_slots"],
+            k=form.validated_data["k"],
+            api_key=request.auth if hasattr(request.auth, "prefix") else None,
+        )
+        look.refresh_from_db()  # an eager (embedded) setup has already finished it
+        url = reverse("api:look-detail", kwargs={"pk": look.pk}, request=request)
+        return Response(look_payload(request, look), status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+class LookDetail(APIView):
+    permission_classes = [StorefrontOrEditor]
+
+    @extend_schema(responses=s.LookSerializer)
+    def get(self, request: Request, pk: str) -> Response:
+        look = get_object_or_404(LookRequest, pk=pk)
+        return Response(look_payload(request, look))
+
+
+class LibraryOutfitList(generics.ListAPIView):
+    """The curated library. Storefronts see approved outfits; editors may filter by `status`."""
+
+    serializer_class = s.LibraryOutfitSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=LibraryOutfit.Status.values)])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[LibraryOutfit]:
+        queryset = LibraryOutfit.objects.prefetch_related("items__category").order_by("id")
+        from .auth import is_editor
+
+        wanted = self.request.query_params.get("status")
+        if wanted and wanted not in LibraryOutfit.Status.values:
+            raise ValidationError({"status": [f"use one of {', '.join(LibraryOutfit.Status.values)}"]})
+        if not is_editor(self.request):
+            return queryset.filter(status=LibraryOutfit.Status.APPROVED)
+        return queryset.filter(status=wanted) if wanted else queryset
+
+
+class LibraryOutfitDetail(generics.RetrieveAPIView):
+    serializer_class = s.LibraryOutfitSerializer
+
+    def get_queryset(self) -> QuerySet[LibraryOutfit]:
+        from .auth import is_editor
+
+        queryset = LibraryOutfit.objects.prefetch_related("items__category")
+        return queryset if is_editor(self.request) else queryset.filter(status=LibraryOutfit.Status.APPROVED)

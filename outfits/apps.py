@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class OutfitsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "outfits"
+    verbose_name = "Complete the look"

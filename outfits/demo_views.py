@@ -1,0 +1,81 @@
+"""The minimal demo page of the embedded default: browse the catalog, see what completes a look."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from vision.images import ImageRejected
+
+from . import selectors, services
+from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness plus the two facts an operator checks first: the database answers, an index is active."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    build = selectors.active_build()
+    return JsonResponse({"ok": True, "active_build": build.build_id if build else None})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    slot = request.GET.get("slot", "")
+    items = CatalogItem.objects.select_related("category").filter(in_stock=True).order_by("id")
+    if slot in Slot.values:
+        items = items.filter(category__slot=slot)
+    context = {
+        "items": items[:60],
+        "slots": Slot.choices,
+        "slot": slot,
+        "build": selectors.active_build(),
+        "counts": {
+            "catalog": CatalogItem.objects.count(),
+            "outfits": LibraryOutfit.objects.filter(status=LibraryOutfit.Status.APPROVED).count(),
+        },
+    }
+    return render(request, "outfits/demo_home.html", context)
+
+
+def _suggestion_groups(rows: list[selectors.SlotSuggestion]) -> list[tuple[str, list[dict[str, object]]]]:
+    from .api.views import suggestions_payload
+
+    groups: dict[str, list[dict[str, object]]] = {}
+    for row in suggestions_payload(rows):
+        groups.setdefault(str(row["slot"]), []).append(row)
+    return list(groups.items())
+
+
+def item(request: HttpRequest, external_id: str) -> HttpResponse:
+    garment = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
+    error, groups = "", []
+    try:
+        _, rows = selectors.item_complete_the_look(garment, slots=[], k=6)
+        groups = _suggestion_groups(rows)
+    except (selectors.NoIndex, selectors.NotAnalysed) as exc:
+        error = str(exc)
+    return render(request, "outfits/demo_item.html", {"item": garment, "groups": groups, "error": error})
+
+
+@require_http_methods(["POST"])
+def look_upload(request: HttpRequest) -> HttpResponse:
+    photo = request.FILES.get("photo")
+    if photo is None:
+        return render(request, "outfits/demo_error.html", {"error": "choose a photo first"}, status=400)
+    try:
+        look = services.look_create(photo=photo.read(), filename=photo.name or "photo.jpg")
+    except ImageRejected as exc:
+        return render(request, "outfits/demo_error.html", {"error": str(exc)}, status=400)
+    return redirect("demo-look", pk=look.pk)
+
+
+def look(request: HttpRequest, pk: str) -> HttpResponse:
+    shopper_look = get_object_or_404(LookRequest, pk=pk)
+    groups = []
+    if shopper_look.result:
+        rows = [selectors.SlotSuggestion(r["slot"], r["catalog_item"], r["score"], tuple(r["outfits"]))
+                for r in shopper_look.result.get("suggestions", [])]
+        groups = _suggestion_groups(rows)
+    return render(request, "outfits/demo_look.html", {"look": shopper_look, "groups": groups})

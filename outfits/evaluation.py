@@ -1,0 +1,192 @@
+"""Offline evaluation of suggestions against FORMATS.md evaluation files (reads only).
+
+Held-out protocol: a question is built from one library outfit, and the same data set is usually
+imported as the library too. Library outfits that contain the answer together with any question
+item are therefore ignored for that question; otherwise the method would look the answer up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsys.evaluate import RetrievalReport, fitb_accuracy, summarize_retrieval
+from recsys.index import IndexSet
+from recsys.suggest import LibraryPiece
+from recsys.suggest import complete_the_look as recsys_complete_the_look
+
+from . import selectors
+from .categories import UnmappedCategory, slot_for_category_name
+from .models import ImageAnalysis, LibraryOutfitItem
+
+
+class EvaluationError(ValueError):
+    """The file cannot be evaluated as it stands (bad JSON, unknown ids, no index)."""
+
+
+@dataclass(frozen=True)
+class _Garment:
+    pk: int
+    slot: str
+    embedding: np.ndarray
+
+
+def load_entries(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
+    try:
+        entries = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EvaluationError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(entries, list) or not entries:
+        raise EvaluationError(f"{path} must hold a non-empty JSON list")
+    for position, entry in enumerate(entries):
+        missing = [name for name in required if not isinstance(entry, dict) or name not in entry]
+        if missing:
+            raise EvaluationError(f"entry {position} of {path.name} lacks {', '.join(missing)}")
+    return entries
+
+
+class _Library:
+    """Memoised outfit lookups: the library does not change during an evaluation."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[int, list[LibraryPiece]] = {}
+        self.outfits_of: dict[str, set[int]] = defaultdict(set)
+        for external_id, outfit in LibraryOutfitItem.objects.values_list("item__external_id", "outfit_id"):
+            self.outfits_of[external_id].add(outfit)
+
+    def pieces_for(self, keys: Sequence[int]) -> Mapping[int, list[LibraryPiece]]:
+        missing = [key for key in keys if key not in self._pieces]
+        if missing:
+            found = selectors.library_pieces_for(missing)
+            for key in missing:
+                self._pieces[key] = list(found.get(key, []))
+        return {key: self._pieces[key] for key in keys if self._pieces[key]}
+
+    def source_outfits(self, question: Iterable[str], answers: Iterable[str]) -> set[int]:
+        """Library outfits holding an answer together with a question item: the question's origin."""
+        asked = set().union(*(self.outfits_of.get(i, set()) for i in question))
+        return {o for a in answers for o in self.outfits_of.get(a, set()) if o in asked}
+
+
+def _catalog(index: IndexSet, external_ids: set[str]) -> dict[str, _Garment]:
+    spec = index.manifest.model_spec
+    rows = ImageAnalysis.objects.filter(
+        catalog_item__external_id__in=external_ids, model_spec=spec, status="ok"
+    ).values_list("catalog_item__external_id", "catalog_item_id", "catalog_item__category__slot", "embedding")
+    return {
+        ext: _Garment(pk, slot, np.frombuffer(bytes(blob), dtype=np.float32)) for ext, pk, slot, blob in rows
+    }
+
+
+def _require_index() -> IndexSet:
+    index = selectors.active_index()
+    if index is None:
+        raise EvaluationError("no active index: import, analyse and build_index first")
+    return index
+
+
+def _slot(name: str) -> str:
+    try:
+        return slot_for_category_name(name).value
+    except UnmappedCategory as exc:
+        raise EvaluationError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, float]
+    n: int
+    skipped: int
+    model_spec: str
+    build_id: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.__dict__}
+
+
+def evaluate_retrieval(path: Path, *, depth: int = 100, limit: int | None = None) -> Evaluation:
+    """Recall@10/50 and MRR of complete-the-look over a retrieval file.
+
+    Each ranking is cut at `depth`; a relevant item below it counts as not found (MRR is MRR@depth).
+    Entries whose items are not imported and analysed are counted as skipped, not as misses.
+    """
+    entries = load_entries(path, ("query_items", "target_category", "relevant"))[:limit]
+    index = _require_index()
+    catalog = _catalog(index, {i for e in entries for i in [*e["query_items"], *e["relevant"]]})
+    library = _Library()
+    results: list[tuple[list[int], set[int]]] = []
+    skipped = 0
+    for entry in entries:
+        queries = [catalog[i] for i in entry["query_items"] if i in catalog]
+        relevant = {catalog[i].pk for i in entry["relevant"] if i in catalog}
+        if not queries or not relevant:
+            skipped += 1
+            continue
+        ranked = recsys_complete_the_look(
+            index,
+            queries=[(q.embedding, q.slot) for q in queries],
+            wanted_slot=_slot(entry["target_category"]),
+            outfits_for=library.pieces_for,
+            k=depth,
+            exclude_catalog={q.pk for q in queries},
+            exclude_outfits=library.source_outfits(entry["query_items"], entry["relevant"]),
+        )
+        results.append(([s.catalog_item for s in ranked], relevant))
+    if not results:
+        raise EvaluationError("no entry could be evaluated: import and analyse the items the file names")
+    report: RetrievalReport = summarize_retrieval(results)
+    return Evaluation(
+        metrics={"recall@10": report.recall_at_10, "recall@50": report.recall_at_50, "mrr": report.mrr},
+        n=report.n,
+        skipped=skipped,
+        model_spec=index.manifest.model_spec,
+        build_id=index.manifest.build_id,
+    )
+
+
+def evaluate_fitb(path: Path, *, limit: int | None = None) -> Evaluation:
+    """Fill-in-the-blank accuracy: the candidate with the highest complete-the-look score wins.
+
+    A candidate the library does not reach scores 0; ties count as a random pick (recsys.evaluate).
+    """
+    entries = load_entries(path, ("question", "blank_category", "candidates", "answer"))[:limit]
+    index = _require_index()
+    catalog = _catalog(index, {i for e in entries for i in [*e["question"], *e["candidates"]]})
+    library = _Library()
+    questions: list[tuple[list[float], int]] = []
+    skipped = 0
+    for entry in entries:
+        queries = [catalog[i] for i in entry["question"] if i in catalog]
+        if not queries or any(c not in catalog for c in entry["candidates"]):
+            skipped += 1
+            continue
+        slot = _slot(entry["blank_category"])
+        answer_id = entry["candidates"][entry["answer"]]
+        ranked = recsys_complete_the_look(
+            index,
+            queries=[(q.embedding, q.slot) for q in queries],
+            wanted_slot=slot,
+            outfits_for=library.pieces_for,
+            k=max(index.count("catalog", slot), 1),
+            exclude_catalog={q.pk for q in queries},
+            exclude_outfits=library.source_outfits(entry["question"], [answer_id]),
+        )
+        scores = {s.catalog_item: s.score for s in ranked}
+        questions.append(([scores.get(catalog[c].pk, 0.0) for c in entry["candidates"]], int(entry["answer"])))
+    if not questions:
+        raise EvaluationError("no question could be evaluated: import and analyse the items the file names")
+    return Evaluation(
+        metrics={"accuracy": fitb_accuracy(questions)},
+        n=len(questions),
+        skipped=skipped,
+        model_spec=index.manifest.model_spec,
+        build_id=index.manifest.build_id,
+    )
+
+

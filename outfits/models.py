@@ -1,0 +1,323 @@
+"""The shop's rows: catalog, curated library, category tree, image analyses, index builds, looks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import ClassVar
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Slot(models.TextChoices):
+    """Where a garment sits in an outfit: the unit of "complete the look"."""
+
+    TOP = "top", "Top"
+    BOTTOM = "bottom", "Bottom"
+    DRESS = "dress", "Dress"
+    OUTERWEAR = "outerwear", "Outerwear"
+    SHOES = "shoes", "Shoes"
+    BAG = "bag", "Bag"
+    ACCESSORY = "accessory", "Accessory"
+
+
+class Category(models.Model):
+    """Category tree: slot → family → type. Items point at a type; every node knows its slot."""
+
+    class Level(models.TextChoices):
+        SLOT = "slot", "Slot"
+        FAMILY = "family", "Family"
+        TYPE = "type", "Type"
+
+    name = models.CharField(max_length=120)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Denormalised from the root so "items of slot X" is one join, not a tree walk.
+    slot = models.CharField(max_length=16, choices=Slot.choices, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering: ClassVar = ["slot", "level", "name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="category_unique_root_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(level="slot", parent__isnull=True) | (~Q(level="slot") & Q(parent__isnull=False)),
+                name="category_only_slots_are_roots",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def path(self) -> str:
+        parts = [self.name]
+        node = self.parent
+        while node is not None:
+            parts.append(node.name)
+            node = node.parent
+        return " › ".join(reversed(parts))
+
+
+class Garment(models.Model):
+    """What catalog items and library items share: a photo of one garment, in one category."""
+
+    external_id = models.CharField(max_length=120, unique=True, help_text="The data set's or shop's own id.")
+    source = models.CharField(max_length=80, db_index=True, help_text="Where the row came from.")
+    image = models.ImageField(upload_to="garments/", max_length=255)
+    image_sha256 = models.CharField(max_length=64, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def slot(self) -> str:
+        return self.category.slot
+
+
+class CatalogItem(Garment):
+    """Something the shop sells."""
+
+    title = models.CharField(max_length=300, blank=True)
+    brand = models.CharField(max_length=120, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    gender = models.CharField(max_length=20, blank=True)
+    in_stock = models.BooleanField(default=True, db_index=True)
+    link = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.title}".strip()
+
+
+class LibraryItem(Garment):
+    """A product photo that appears in the curated fashion library. Not for sale."""
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class LibraryOutfit(models.Model):
+    """A stylist-built look. Only approved outfits of good enough photos drive suggestions."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    external_id = models.CharField(max_length=120)
+    source = models.CharField(max_length=80, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # The weakest analysed photo of the outfit: one bad photo spoils the look on a storefront.
+    quality_score = models.FloatField(null=True, blank=True)
+    items = models.ManyToManyField(LibraryItem, through="LibraryOutfitItem", related_name="outfits")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="library_outfit_unique_source_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class LibraryOutfitItem(models.Model):
+    outfit = models.ForeignKey(LibraryOutfit, on_delete=models.CASCADE, related_name="memberships")
+    item = models.ForeignKey(LibraryItem, on_delete=models.PROTECT, related_name="memberships")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering: ClassVar = ["outfit", "position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["outfit", "item"], name="library_outfit_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outfit} ∋ {self.item}"
+
+
+class LookRequest(models.Model):
+    """A shopper's uploaded photo, analysed asynchronously by a GPU worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    image = models.ImageField(upload_to="looks/%Y/%m/", max_length=255)
+    image_sha256 = models.CharField(max_length=64)
+    # What the shopper told us about the photo; empty means "work it out".
+    garment_slot = models.CharField(max_length=16, choices=Slot.choices, blank=True)
+    wanted_slots = models.JSONField(default=list, blank=True)
+    k = models.PositiveSmallIntegerField(default=8)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    api_key = models.ForeignKey("ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"look {self.id} ({self.status})"
+
+
+class ImageAnalysis(models.Model):
+    """What the vision model saw in one photo, under one model spec.
+
+    Exactly one subject (catalog item, library item or look). The spec is stored with every
+    embedding so two model versions never mix in one index.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    catalog_item = models.ForeignKey(
+        CatalogItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
+    library_item = models.ForeignKey(
+        LibraryItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
+    look = models.ForeignKey(LookRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses")
+    model_spec = models.CharField(max_length=120, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    error = models.TextField(blank=True)
+    image_sha256 = models.CharField(max_length=64)
+    box = models.JSONField(null=True, blank=True, help_text="[x0, y0, x1, y1] of the garment in pixels.")
+    foreground_coverage = models.FloatField(null=True, blank=True)
+    background_rgb = models.JSONField(null=True, blank=True)
+    predicted_category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category_confidence = models.FloatField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    quality_score = models.FloatField(null=True, blank=True)
+    quality_problems = models.JSONField(default=list, blank=True)
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    dim = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "image analyses"
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(
+                    Q(catalog_item__isnull=False, library_item__isnull=True, look__isnull=True)
+                    | Q(catalog_item__isnull=True, library_item__isnull=False, look__isnull=True)
+                    | Q(catalog_item__isnull=True, library_item__isnull=True, look__isnull=False)
+                ),
+                name="analysis_has_exactly_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["catalog_item", "model_spec"],
+                condition=Q(catalog_item__isnull=False),
+                name="analysis_unique_catalog_item_spec",
+            ),
+            models.UniqueConstraint(
+                fields=["library_item", "model_spec"],
+                condition=Q(library_item__isnull=False),
+                name="analysis_unique_library_item_spec",
+            ),
+            models.UniqueConstraint(
+                fields=["look", "model_spec"], condition=Q(look__isnull=False), name="analysis_unique_look_spec"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"analysis {self.pk} ({self.model_spec}, {self.status})"
+
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.embedding or b""), dtype=np.float32).copy()
+
+
+class IndexBuild(models.Model):
+    """One Annoy build over catalog and library, one index per slot. At most one is active."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    build_id = models.CharField(max_length=64, unique=True)
+    model_spec = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    active = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="index_build_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"build {self.build_id} ({self.status}{', active' if self.active else ''})"
+
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A storefront's read key. Only its hash is stored; the key is shown once, at creation."""
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, name: str) -> tuple[ApiKey, str]:
+        prefix = secrets.token_hex(4)
+        raw = f"ctl_{prefix}_{secrets.token_urlsafe(24)}"
+        return cls.objects.create(name=name, prefix=prefix, key_hash=_hash_key(raw)), raw
+
+    @classmethod
+    def find(cls, raw: str) -> ApiKey | None:
+        return cls.objects.filter(key_hash=_hash_key(raw), active=True).first()

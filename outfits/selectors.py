@@ -1,0 +1,194 @@
+"""Reads: suggestions, similar items, the active index. No writes here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q
+
+from recsys.index import IndexCache, IndexSet
+from recsys.suggest import LibraryPiece, Suggestion
+from recsys.suggest import complete_the_look as recsys_complete_the_look
+
+from .models import CatalogItem, ImageAnalysis, IndexBuild, LibraryOutfit, LibraryOutfitItem, Slot
+
+# What completes a look started by each slot, in the order a storefront shows them.
+COMPLEMENTS: dict[Slot, tuple[Slot, ...]] = {
+    Slot.TOP: (Slot.BOTTOM, Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
+    Slot.BOTTOM: (Slot.TOP, Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
+    Slot.DRESS: (Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
+    Slot.OUTERWEAR: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
+    Slot.SHOES: (Slot.TOP, Slot.BOTTOM, Slot.BAG),
+    Slot.BAG: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
+    Slot.ACCESSORY: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
+}
+
+# Searching more catalog matches than asked leaves room to drop sold-out items after ranking.
+_OVERFETCH = 3
+
+_indexes = IndexCache()
+
+
+class NoIndex(RuntimeError):
+    """No active index (or none for this model): suggestions need a build first."""
+
+
+class NotAnalysed(RuntimeError):
+    """The item's photo has not been analysed under the active index's model yet."""
+
+
+@dataclass(frozen=True)
+class SlotSuggestion:
+    slot: str
+    catalog_item: int
+    score: float
+    outfits: tuple[int, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "slot": self.slot,
+            "catalog_item": self.catalog_item,
+            "score": round(self.score, 6),
+            "outfits": list(self.outfits),
+        }
+
+
+def active_build() -> IndexBuild | None:
+    return IndexBuild.objects.filter(active=True).first()
+
+
+def active_index(*, model_spec: str | None = None) -> IndexSet | None:
+    """The active build's indexes, loaded once per process and reloaded when another build is active."""
+    build = active_build()
+    if build is None or (model_spec is not None and build.model_spec != model_spec):
+        return None
+    return _indexes.get(Path(settings.INDEX_DIR) / build.build_id, expect_model_spec=build.model_spec)
+
+
+def newest_model_spec() -> str | None:
+    return (
+        ImageAnalysis.objects.filter(status="ok")
+        .exclude(look__isnull=False)
+        .order_by("-updated_at")
+        .values_list("model_spec", flat=True)
+        .first()
+    )
+
+
+def slot_guess(index: IndexSet, embedding: np.ndarray, *, k: int = 15) -> tuple[str, float] | None:
+    """Which slot a photo shows: a similarity-weighted vote of its nearest labelled garments.
+
+    Classify first, then search within the class: the index is split by slot, so the nearest
+    neighbours of every slot compete and the strongest slots win the vote.
+    """
+    votes: list[tuple[float, str]] = []
+    for population in ("catalog", "library"):
+        for slot in index.slots(population):
+            votes += [(n.similarity, slot) for n in index.nearest(population, slot, embedding, k)]
+    if not votes:
+        return None
+    votes.sort(reverse=True)
+    tally: dict[str, float] = {}
+    for similarity, slot in votes[:k]:
+        # A sharp weighting: a handful of near-identical garments outvote many loose matches.
+        tally[slot] = tally.get(slot, 0.0) + math.exp(similarity / 0.1)
+    slot = max(tally, key=lambda name: tally[name])
+    return slot, tally[slot] / sum(tally.values())
+
+
+def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[LibraryPiece]]:
+    """For each library item, every piece of the approved, good-enough outfits that contain it."""
+    outfits = LibraryOutfit.objects.filter(
+        Q(quality_score__isnull=True) | Q(quality_score__gte=settings.CTL_LIBRARY_MIN_QUALITY),
+        status=LibraryOutfit.Status.APPROVED,
+        memberships__item__in=list(library_items),
+    ).values("pk")
+    pieces: dict[int, list[LibraryPiece]] = {}
+    by_outfit: dict[int, list[LibraryPiece]] = {}
+    for outfit_id, item_id, slot in LibraryOutfitItem.objects.filter(outfit__in=outfits).values_list(
+        "outfit_id", "item_id", "item__category__slot"
+    ):
+        by_outfit.setdefault(outfit_id, []).append(LibraryPiece(library_item=item_id, outfit=outfit_id, slot=slot))
+    wanted = set(library_items)
+    for outfit_pieces in by_outfit.values():
+        for piece in outfit_pieces:
+            if piece.library_item in wanted:
+                pieces.setdefault(piece.library_item, []).extend(outfit_pieces)
+    return pieces
+
+
+def complete_the_look(
+    index: IndexSet,
+    *,
+    queries: Sequence[tuple[np.ndarray, str]],
+    wanted_slots: Sequence[str],
+    k: int,
+    exclude_catalog: Collection[int] = (),
+    exclude_outfits: Collection[int] = (),
+    in_stock_only: bool = True,
+) -> list[SlotSuggestion]:
+    """Suggestions for each wanted slot, best first within a slot, sold-out items left out."""
+    found: list[SlotSuggestion] = []
+    for wanted in wanted_slots:
+        ranked: list[Suggestion] = recsys_complete_the_look(
+            index,
+            queries=queries,
+            wanted_slot=wanted,
+            outfits_for=library_pieces_for,
+            k=k * _OVERFETCH if in_stock_only else k,
+            exclude_catalog=exclude_catalog,
+            exclude_outfits=exclude_outfits,
+        )
+        if in_stock_only:
+            sellable = set(
+                CatalogItem.objects.filter(pk__in=[s.catalog_item for s in ranked], in_stock=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            ranked = [s for s in ranked if s.catalog_item in sellable]
+        found += [SlotSuggestion(wanted, s.catalog_item, s.score, s.outfits) for s in ranked[:k]]
+    return found
+
+
+def item_embedding(item: CatalogItem, model_spec: str) -> np.ndarray:
+    blob = (
+        ImageAnalysis.objects.filter(catalog_item=item, model_spec=model_spec, status="ok")
+        .values_list("embedding", flat=True)
+        .first()
+    )
+    if blob is None:
+        raise NotAnalysed(f"item {item.external_id} has not been analysed with {model_spec} yet")
+    return np.frombuffer(bytes(blob), dtype=np.float32)
+
+
+def _require_index() -> IndexSet:
+    index = active_index()
+    if index is None:
+        raise NoIndex("no index has been built yet")
+    return index
+
+
+def item_complete_the_look(item: CatalogItem, *, slots: Sequence[str], k: int) -> tuple[IndexSet, list[SlotSuggestion]]:
+    index = _require_index()
+    vector = item_embedding(item, index.manifest.model_spec)
+    wanted = list(slots) or [s.value for s in COMPLEMENTS[Slot(item.slot)]]
+    return index, complete_the_look(
+        index, queries=[(vector, item.slot)], wanted_slots=wanted, k=k, exclude_catalog={item.pk}
+    )
+
+
+def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int, float]]]:
+    """Catalog items of the same slot that look most like this one, sellable ones only."""
+    index = _require_index()
+    vector = item_embedding(item, index.manifest.model_spec)
+    neighbours = index.nearest("catalog", item.slot, vector, k * _OVERFETCH, exclude={item.pk})
+    sellable = set(
+        CatalogItem.objects.filter(pk__in=[n.key for n in neighbours], in_stock=True).values_list("pk", flat=True)
+    )
+    return index, [(n.key, n.similarity) for n in neighbours if n.key in sellable][:k]

@@ -1,0 +1,55 @@
+"""Celery tasks: one more interface to the services. Ids in, nothing heavy in the message.
+
+Routing (which queue) is in settings.CELERY_TASK_ROUTES. Every task here is idempotent, so acks_late
+is safe: a task redelivered after a worker died redoes or skips its work, never doubles it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+# Only errors that a retry can cure: the database went away for a moment.
+_TRANSIENT = (OperationalError, InterfaceError)
+_RETRY = {
+    "autoretry_for": _TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "acks_late": True,
+}
+
+
+@shared_task(**_RETRY)
+def garment_analyze(kind: str, ids: list[int], force: bool = False) -> dict[str, Any]:
+    """Analyse a batch of catalog or library items (gpu queue). Skips items already analysed under
+    the current model with the same photo; rows deleted meanwhile are ignored. Enqueues nothing."""
+    if kind not in ("catalog", "library"):
+        raise ValueError(f"unknown garment kind {kind!r}")
+    outcome = services.garments_analyze(kind=kind, ids=ids, force=force)  # type: ignore[arg-type]
+    return {
+        "model_spec": outcome.model_spec,
+        "analysed": outcome.analysed,
+        "skipped": outcome.skipped,
+        "failed": outcome.failed,
+    }
+
+
+@shared_task(**_RETRY)
+def look_recommend(look_id: str) -> str | None:
+    """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone or
+    already claimed is left alone. Enqueues nothing."""
+    look = services.look_recommend(look_id=look_id)
+    return look.status if look is not None else None
+
+
+@shared_task(**_RETRY)
+def index_build(build_pk: int) -> str | None:
+    """Build and activate an index build (index queue). Only a pending build is claimed."""
+    build = services.index_build_run(build_pk=build_pk)
+    return build.status if build is not None else None

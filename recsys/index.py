@@ -1,0 +1,297 @@
+"""Nearest-neighbour search over catalog and library garments, one Annoy index per (population, slot).
+
+Builds are written by `IndexBuilder` (recsys.index_build) and read by `IndexSet`; `IndexCache` keeps
+the active build loaded in a web process. Embeddings are centred per population before they are
+indexed or used as a query: see recsys.centring for why and how.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from annoy import AnnoyIndex
+from numpy.typing import NDArray
+
+from .arrays import Embedding, KeyArray, key_array
+from .centring import CENTRE_MIN_ITEMS, centre_rows
+from .index_build import MEANS_FILE, IndexBuilder, count_name, index_name, remove_builds
+from .index_manifest import (
+    FORMAT_VERSION,
+    METRIC,
+    IndexManifest,
+    IndexNotFound,
+    ManifestMismatch,
+    read_manifest,
+)
+from .slots import POPULATIONS, SLOTS, check_population
+
+__all__ = [
+    "CENTRE_MIN_ITEMS",
+    "FORMAT_VERSION",
+    "POPULATIONS",
+    "IndexBuilder",
+    "IndexCache",
+    "IndexManifest",
+    "IndexNotFound",
+    "IndexSet",
+    "ManifestMismatch",
+    "Neighbour",
+    "index_cache",
+    "remove_builds",
+]
+
+_NO_KEYS: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+_NO_SIMILARITIES: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+_NO_KEYS.flags.writeable = _NO_SIMILARITIES.flags.writeable = False  # shared by every empty answer
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    key: int  # database key of the catalog or library item
+    similarity: float  # cosine of the centred vectors, in [-1, 1]
+
+
+class _SlotIndex:
+    """One Annoy index and the database keys of its ids.
+
+    Keys are looked up through a sorted copy and `searchsorted` rather than a dict: at 1M items a dict
+    costs ~100 MB of Python objects in every web worker, the sorted arrays 16 MB.
+    """
+
+    __slots__ = ("_sorted_ids", "_sorted_keys", "annoy", "keys")
+
+    def __init__(self, annoy: AnnoyIndex, keys: NDArray[np.int64]) -> None:
+        self.annoy = annoy
+        self.keys = keys
+        self.keys.flags.writeable = False
+        self._sorted_ids = np.argsort(keys, kind="stable")
+        self._sorted_keys = keys[self._sorted_ids]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def id_of(self, key: int) -> int | None:
+        at = int(np.searchsorted(self._sorted_keys, key))
+        if at < len(self._sorted_keys) and self._sorted_keys[at] == key:
+            return int(self._sorted_ids[at])
+        return None
+
+    def count_present(self, keys: NDArray[np.int64]) -> int:
+        if not len(keys) or not len(self.keys):
+            return 0
+        at = np.minimum(np.searchsorted(self._sorted_keys, keys), len(self._sorted_keys) - 1)
+        return int(np.count_nonzero(self._sorted_keys[at] == keys))
+
+
+class IndexSet:
+    """A loaded build: every (population, slot) index, the population means and the manifest.
+
+    Safe to share between threads: searches only read the memory-mapped Annoy files.
+    """
+
+    def __init__(
+        self,
+        build_dir: Path,
+        manifest: IndexManifest,
+        means: dict[str, NDArray[np.float32]],
+        indexes: dict[tuple[str, str], _SlotIndex],
+    ) -> None:
+        self.build_dir = build_dir
+        self.manifest = manifest
+        self._means = means
+        self._indexes = indexes
+
+    @classmethod
+    def load(cls, build_dir: Path, *, expect_model_spec: str | None = None) -> IndexSet:
+        """Open a build; ManifestMismatch if it is another format or model, IndexNotFound if incomplete."""
+        build_dir = Path(build_dir)
+        manifest = read_manifest(build_dir, expect_model_spec=expect_model_spec)
+        means = _load_means(build_dir, manifest.dim)
+        indexes: dict[tuple[str, str], _SlotIndex] = {}
+        for name, count in manifest.counts.items():
+            population, _, slot = name.partition("/")
+            if population not in POPULATIONS or slot not in SLOTS:
+                raise ManifestMismatch(
+                    f"{build_dir}: manifest names unknown index {name!r}; rebuild the index"
+                )
+            indexes[(population, slot)] = _load_slot_index(build_dir, manifest, population, slot, count)
+        return cls(build_dir, manifest, means, indexes)
+
+    def slots(self, population: str) -> tuple[str, ...]:
+        """Slots of `population` that have an index (at least one item), in SLOTS order."""
+        check_population(population)
+        return tuple(slot for slot in SLOTS if (population, slot) in self._indexes)
+
+    def count(self, population: str, slot: str) -> int:
+        index = self._indexes.get((population, slot))
+        return 0 if index is None else len(index)
+
+    def __contains__(self, population_slot: object) -> bool:
+        """`("catalog", "top") in index_set`: that slot has an index."""
+        return population_slot in self._indexes
+
+    def keys(self, population: str, slot: str) -> NDArray[np.int64]:
+        """Database keys in one index (read-only; position = Annoy id)."""
+        index = self._indexes.get((population, slot))
+        return _NO_KEYS if index is None else index.keys
+
+    def center(self, population: str, embedding: Embedding) -> NDArray[np.float32]:
+        """A raw embedding of an item of `population`, centred with that population's mean, unit length."""
+        mean = self._means[check_population(population)]
+        return centre_rows(self._checked(embedding), mean)
+
+    def vector(self, population: str, slot: str, key: int) -> NDArray[np.float32] | None:
+        """The centred unit vector indexed for `key`, or None if that index does not hold it."""
+        index = self._indexes.get((population, slot))
+        item = None if index is None else index.id_of(key)
+        if index is None or item is None:
+            return None
+        return np.asarray(index.annoy.get_item_vector(item), dtype=np.float32)
+
+    def nearest(
+        self,
+        population: str,
+        slot: str,
+        embedding: Embedding,
+        k: int,
+        *,
+        exclude: Collection[int] = (),
+        centred: bool = False,
+    ) -> list[Neighbour]:
+        """The k items of (population, slot) most like `embedding`, best first.
+
+        A raw embedding (`centred=False`) is taken to come from `population` itself and is centred
+        with its mean. To search the other population, centre the query with its own population
+        first (`center`) and pass `centred=True`.
+        """
+        keys, similarities = self.search(population, slot, embedding, k, exclude=exclude, centred=centred)
+        return [
+            Neighbour(key, similarity)
+            for key, similarity in zip(keys.tolist(), similarities.tolist(), strict=True)
+        ]
+
+    def search(
+        self,
+        population: str,
+        slot: str,
+        embedding: Embedding,
+        k: int,
+        *,
+        exclude: Collection[int] | KeyArray = (),
+        centred: bool = False,
+        search_k: int = -1,
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """`nearest` as two arrays (keys, similarities), for callers that go on with numpy.
+
+        `search_k` is Annoy's: nodes inspected per query, -1 for n_trees * (k + excluded).
+        """
+        check_population(population)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        index = self._indexes.get((population, slot))
+        if index is None:
+            return _NO_KEYS, _NO_SIMILARITIES
+        query = self._checked(embedding) if centred else self.center(population, embedding)
+        excluded = key_array(exclude)
+        # Ask for more by the number of excluded items actually in this index, so k remain after.
+        wanted = min(k + index.count_present(excluded), len(index))
+        ids, distances = index.annoy.get_nns_by_vector(
+            query.tolist(), wanted, search_k, include_distances=True
+        )
+        keys = index.keys[np.asarray(ids, dtype=np.int64)]
+        # Annoy's angular distance is |u - v| of the unit vectors, so cos = 1 - d^2 / 2.
+        similarities = np.clip(1.0 - np.square(np.asarray(distances, dtype=np.float32)) / 2.0, -1.0, 1.0)
+        if len(excluded):
+            kept = ~np.isin(keys, excluded)
+            keys, similarities = keys[kept], similarities[kept]
+        # Annoy orders equal distances arbitrarily; key order makes results repeatable.
+        order = np.lexsort((keys, -similarities))[:k]
+        return keys[order], similarities[order].astype(np.float32, copy=False)
+
+    def _checked(self, embedding: Embedding) -> NDArray[np.float32]:
+        vector = np.asarray(embedding, dtype=np.float32)
+        if vector.shape != (self.manifest.dim,):
+            raise ValueError(f"expected an embedding of shape ({self.manifest.dim},), got {vector.shape}")
+        if not np.isfinite(vector).all():
+            raise ValueError("embedding has non-finite values")
+        return vector
+
+
+class IndexCache:
+    """Keeps the active build loaded for the life of a process.
+
+    The web process asks on every request with the active build's folder. The same folder returns
+    the loaded IndexSet without taking the lock; a new folder loads once (under the lock, so
+    concurrent requests do not load it twice) and replaces the old set, which is freed when the
+    last request holding it finishes. Build folders never change after they are written, so the
+    folder's path is all the cache needs to compare.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: tuple[str, IndexSet] | None = None
+
+    def get(self, build_dir: Path, *, expect_model_spec: str | None = None) -> IndexSet:
+        wanted = os.path.abspath(build_dir)
+        current = self._current  # one read: another thread may swap it at any moment
+        if current is None or current[0] != wanted:
+            with self._lock:
+                current = self._current
+                if current is None or current[0] != wanted:
+                    current = (wanted, IndexSet.load(Path(wanted), expect_model_spec=expect_model_spec))
+                    self._current = current
+        index_set = current[1]
+        if expect_model_spec is not None and index_set.manifest.model_spec != expect_model_spec:
+            raise ManifestMismatch(
+                f"{wanted}: expected model spec {expect_model_spec!r}, "
+                f"found {index_set.manifest.model_spec!r}; rebuild the index"
+            )
+        return index_set
+
+    def clear(self) -> None:
+        with self._lock:
+            self._current = None
+
+
+# The one cache of a process (web worker, Celery worker); tests make their own.
+index_cache = IndexCache()
+
+
+def _load_means(build_dir: Path, dim: int) -> dict[str, NDArray[np.float32]]:
+    path = build_dir / MEANS_FILE
+    if not path.is_file():
+        raise IndexNotFound(f"index build {build_dir} is missing {MEANS_FILE}")
+    with np.load(path) as stored:
+        means = {population: np.asarray(stored[population], dtype=np.float32) for population in POPULATIONS}
+    for population, mean in means.items():
+        if mean.shape != (dim,):
+            raise ManifestMismatch(
+                f"{path}: expected a {population} mean of shape ({dim},), found {mean.shape}; "
+                "rebuild the index"
+            )
+    return means
+
+
+def _load_slot_index(
+    build_dir: Path, manifest: IndexManifest, population: str, slot: str, count: int
+) -> _SlotIndex:
+    name = index_name(population, slot)
+    ann_path, keys_path = build_dir / f"{name}.ann", build_dir / f"{name}.keys.npy"
+    for path in (ann_path, keys_path):
+        if not path.is_file():
+            raise IndexNotFound(f"index build {build_dir} is missing {path.name}")
+    keys = np.load(keys_path).astype(np.int64, copy=False)
+    annoy = AnnoyIndex(manifest.dim, METRIC)
+    annoy.load(str(ann_path))  # mmap: the page cache is shared by every worker process
+    found = annoy.get_n_items()
+    if found != count or len(keys) != count:
+        raise ManifestMismatch(
+            f"{build_dir}: expected {count} items in {count_name(population, slot)}, "
+            f"found {found} in {ann_path.name} and {len(keys)} keys; rebuild the index"
+        )
+    return _SlotIndex(annoy, keys)

@@ -1,0 +1,234 @@
+"""Writing an index build, and clearing away old ones.
+
+A build is one folder holding an Annoy index per (population, slot) that has items:
+
+    <build_id>/manifest.json                  IndexManifest (written last)
+    <build_id>/means.npz                      mean raw embedding per population (see recsys.centring)
+    <build_id>/<population>__<slot>.ann       Annoy angular index of centred vectors, ids 0..n-1
+    <build_id>/<population>__<slot>.keys.npy  int64 database key of each Annoy id
+
+It is written into `<build_id>.part/` and renamed into place, so a reader sees a whole build or none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from annoy import AnnoyIndex
+from numpy.typing import NDArray
+
+from .arrays import Embedding, KeyArray
+from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
+from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
+from .slots import POPULATIONS, SLOTS, check_population, check_slot
+
+MEANS_FILE: Final = "means.npz"
+PART_SUFFIX: Final = ".part"
+# Rows centred at a time while feeding Annoy: bounds the extra memory of a 1M-item slot.
+_CHUNK_ROWS: Final = 8192
+_BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def index_name(population: str, slot: str) -> str:
+    return f"{population}__{slot}"
+
+
+def count_name(population: str, slot: str) -> str:
+    """The key of a (population, slot) in IndexManifest.counts."""
+    return f"{population}/{slot}"
+
+
+class IndexBuilder:
+    """Collects embeddings of catalog and library items, then writes them as one build.
+
+    Keys are database keys; a key may appear once per population (a catalog item and a library item
+    may share a number). Embeddings are the raw ones the vision model produced; centring happens
+    at write time, once the population means are known.
+    """
+
+    def __init__(self, model_spec: str, dim: int, *, centre_min_items: int = CENTRE_MIN_ITEMS) -> None:
+        if not model_spec:
+            raise ValueError("model_spec is required: it keeps two models out of one index")
+        if dim < 1:
+            raise ValueError(f"dim must be positive, got {dim}")
+        self.model_spec = model_spec
+        self.dim = dim
+        self.centre_min_items = centre_min_items
+        self._blocks: dict[tuple[str, str], list[tuple[NDArray[np.int64], NDArray[np.float32]]]] = {}
+        self._keys_seen: dict[str, set[int]] = {population: set() for population in POPULATIONS}
+        self._totals = {population: np.zeros(dim, dtype=np.float64) for population in POPULATIONS}
+
+    def add(self, population: str, slot: str, key: int, embedding: Embedding) -> None:
+        if isinstance(key, bool) or not isinstance(key, int | np.integer):
+            raise TypeError(f"key must be an integer database key, got {key!r}")
+        rows = np.asarray(embedding)
+        if rows.ndim != 1:
+            raise ValueError(f"embedding of {population} item {key} must be 1-d, got shape {rows.shape}")
+        self.add_many(population, slot, [int(key)], rows[np.newaxis, :])
+
+    def add_many(
+        self,
+        population: str,
+        slot: str,
+        keys: Iterable[int] | KeyArray,
+        embeddings: Embedding,
+    ) -> None:
+        """Add a block of items of one slot: one row of `embeddings` per key."""
+        check_population(population)
+        check_slot(slot)
+        key_array = np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys)
+        if key_array.size and not np.issubdtype(key_array.dtype, np.integer):
+            raise TypeError(f"keys must be integer database keys, got dtype {key_array.dtype}")
+        key_array = key_array.astype(np.int64).reshape(-1)
+        rows = np.asarray(embeddings)
+        if rows.ndim != 2 or rows.shape != (len(key_array), self.dim):
+            raise ValueError(
+                f"expected {len(key_array)} embeddings of dim {self.dim}, got shape {rows.shape}"
+            )
+        if not np.isfinite(rows).all():
+            bad = key_array[~np.isfinite(rows).all(axis=1)]
+            raise ValueError(f"{population} items {bad[:5].tolist()} have non-finite embeddings")
+        self._claim_keys(population, key_array)
+        rows = rows.astype(np.float32, copy=True)  # the caller may reuse its buffer
+        self._blocks.setdefault((population, slot), []).append((key_array, rows))
+        self._totals[population] += rows.sum(axis=0, dtype=np.float64)
+
+    def _claim_keys(self, population: str, keys: NDArray[np.int64]) -> None:
+        seen = self._keys_seen[population]
+        batch = keys.tolist()
+        if len(set(batch)) != len(batch) or not seen.isdisjoint(batch):
+            repeats = Counter(batch)
+            repeated = sorted(key for key, n in repeats.items() if n > 1 or key in seen)
+            raise ValueError(f"{population} keys added twice: {repeated[:5]}")
+        seen.update(batch)
+
+    def count(self, population: str) -> int:
+        return len(self._keys_seen[check_population(population)])
+
+    def write(
+        self, directory: Path, *, build_id: str, n_trees: int = 50, seed: int = 42, n_jobs: int = 1
+    ) -> IndexManifest:
+        """Write the build to `directory/<build_id>/`, atomically; returns its manifest.
+
+        `n_jobs=1` keeps a build reproducible from `seed`; Annoy's threaded build (`n_jobs=-1`) is
+        faster but its trees depend on thread scheduling.
+        """
+        if not _BUILD_ID.fullmatch(build_id) or build_id.endswith(PART_SUFFIX):
+            raise ValueError(f"build_id {build_id!r} must be a plain folder name (letters, digits, ._-)")
+        if n_trees < 1:
+            raise ValueError(f"n_trees must be positive, got {n_trees}")
+        directory = Path(directory)
+        final = directory / build_id
+        if final.exists():
+            raise FileExistsError(f"index build {build_id!r} already exists in {directory}")
+        part = directory / f"{build_id}{PART_SUFFIX}"
+        directory.mkdir(parents=True, exist_ok=True)
+        if part.exists():  # left behind by a writer that died
+            shutil.rmtree(part)
+        part.mkdir()
+        try:
+            manifest = self._write_files(part, build_id=build_id, n_trees=n_trees, seed=seed, n_jobs=n_jobs)
+            os.replace(part, final)
+        except BaseException:
+            shutil.rmtree(part, ignore_errors=True)
+            raise
+        return manifest
+
+    def _write_files(
+        self, part: Path, *, build_id: str, n_trees: int, seed: int, n_jobs: int
+    ) -> IndexManifest:
+        means = {
+            population: population_mean(
+                self._totals[population], self.count(population), min_items=self.centre_min_items
+            )
+            for population in POPULATIONS
+        }
+        np.savez(part / MEANS_FILE, **means)
+        counts: dict[str, int] = {}
+        for population in POPULATIONS:
+            for slot in SLOTS:
+                blocks = self._blocks.get((population, slot))
+                if not blocks:
+                    continue
+                keys = np.concatenate([block_keys for block_keys, _ in blocks])
+                name = index_name(population, slot)
+                np.save(part / f"{name}.keys.npy", keys)
+                rows = (block_rows for _, block_rows in blocks)
+                self._write_annoy(part / f"{name}.ann", rows, means[population], n_trees, seed, n_jobs)
+                counts[count_name(population, slot)] = len(keys)
+        manifest = IndexManifest(
+            format_version=FORMAT_VERSION,
+            build_id=build_id,
+            model_spec=self.model_spec,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            dim=self.dim,
+            n_trees=n_trees,
+            metric=METRIC,
+            counts=counts,
+        )
+        (part / MANIFEST_FILE).write_text(manifest.to_json())
+        return manifest
+
+    def _write_annoy(
+        self,
+        path: Path,
+        blocks: Iterable[NDArray[np.float32]],
+        mean: NDArray[np.float32],
+        n_trees: int,
+        seed: int,
+        n_jobs: int,
+    ) -> None:
+        index = AnnoyIndex(self.dim, METRIC)
+        # Built straight into the file: a 1M-item slot does not need a second copy in memory.
+        index.on_disk_build(str(path))
+        index.set_seed(seed)
+        item = 0
+        for rows in blocks:
+            for start in range(0, len(rows), _CHUNK_ROWS):
+                for vector in centre_rows(rows[start : start + _CHUNK_ROWS], mean).tolist():
+                    index.add_item(item, vector)
+                    item += 1
+        index.build(n_trees, n_jobs=n_jobs)
+        index.unload()
+
+
+def remove_builds(directory: Path, *, keep: Collection[str], part_grace_seconds: float = 3600.0) -> list[str]:
+    """Delete build folders in `directory` whose build id is not in `keep`; returns their names.
+
+    Only folders that hold a manifest (finished builds) or end in `.part` (unfinished ones) are
+    touched. A `.part` changed within `part_grace_seconds` is left alone: another process may be
+    writing it. A reader that still has a removed build open keeps working: its files are mmapped,
+    and an unlinked file lives until the last map of it goes.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed: list[str] = []
+    now = time.time()
+    for entry in sorted(directory.iterdir()):
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        if entry.name.endswith(PART_SUFFIX):
+            if now - _last_change(entry) < part_grace_seconds:
+                continue
+        elif entry.name in keep or not (entry / MANIFEST_FILE).is_file():
+            continue
+        shutil.rmtree(entry)
+        removed.append(entry.name)
+    return removed
+
+
+def _last_change(folder: Path) -> float:
+    # Annoy writes one big file for minutes without touching the folder, so look at the files too.
+    times = [folder.stat().st_mtime]
+    times.extend(child.stat().st_mtime for child in folder.iterdir())
+    return max(times)

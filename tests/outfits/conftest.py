@@ -1,0 +1,74 @@
+"""The shop every Django test starts from: a small library and catalog, analysed by the real model,
+with a real Annoy build active. Made once per run, right after the test database is created."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from outfits import services
+from outfits.importers import import_mango
+from outfits.models import ApiKey, CatalogItem, LibraryItem
+from tests.factories import small_shop
+
+
+@pytest.fixture(scope="session")
+def shop_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return small_shop(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]) -> Iterator[None]:
+    # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
+    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR):
+        shutil.rmtree(folder, ignore_errors=True)
+    library, catalog = shop_folders
+    with django_db_blocker.unblock():
+        lib = import_mango(library, role="library", source="test-library")
+        cat = import_mango(catalog, role="catalog", source="test-catalog")
+        assert not lib.problems and not cat.problems
+        services.garments_analyze(kind="library", ids=list(LibraryItem.objects.values_list("pk", flat=True)))
+        services.garments_analyze(kind="catalog", ids=list(CatalogItem.objects.values_list("pk", flat=True)))
+        build = services.index_build_request(enqueue=False)
+        services.index_build_run(build_pk=build.pk)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def storefront(db: None) -> APIClient:
+    _, raw = ApiKey.issue("test storefront")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    return client
+
+
+@pytest.fixture
+def editor_user(db: None) -> Any:
+    user = get_user_model().objects.create_user("editor", password="x", is_staff=True, is_superuser=True)
+    return user
+
+
+@pytest.fixture
+def editor(editor_user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor_user).key}")
+    return client
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
+
+pytestmark = pytest.mark.django_db
+
+
+def _a(slot: str) -> CatalogItem:
+    return CatalogItem.objects.filter(category__slot=slot).order_by("pk").first()  # type: ignore[return-value]
+
+
+def test_suggests_bottoms_for_a_top_with_the_outfits_behind_them(storefront: APIClient) -> None:
+    top = _a("top")
+    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom", "k": 5})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["item"]["id"] == top.external_id
+    assert body["model_spec"].startswith("ctl-effnetlite0-minilm@")
+    suggestions = body["suggestions"]
+    assert 1 <= len(suggestions) <= 5
+    assert {s["slot"] for s in suggestions} == {"bottom"}
+    assert all(s["item"]["slot"] == "bottom" for s in suggestions)
+    assert all(s["outfits"] for s in suggestions), "every suggestion cites the library outfits behind it"
+    scores = [s["score"] for s in suggestions]
+    assert scores == sorted(scores, reverse=True)
+    cited = {o["id"] for s in suggestions for o in s["outfits"]}
+    assert set(LibraryOutfit.objects.filter(pk__in=cited).values_list("status", flat=True)) == {"approved"}
+
+
+def test_without_a_slot_every_complementary_slot_is_filled(storefront: APIClient) -> None:
+    top = _a("top")
+    body = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"k": 3}).json()
+    slots = {s["slot"] for s in body["suggestions"]}
+    assert "bottom" in slots and "shoes" in slots
+    assert "top" not in slots
+
+
+def test_rejected_outfits_stop_supporting_suggestions(storefront: APIClient) -> None:
+    top = _a("top")
+    LibraryOutfit.objects.update(status=LibraryOutfit.Status.REJECTED)
+    body = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom"}).json()
+    assert body["suggestions"] == []
+
+
+def test_sold_out_items_are_never_suggested(storefront: APIClient) -> None:
+    top = _a("top")
+    url = f"/api/v1/items/{top.external_id}/complete-the-look/"
+    first = storefront.get(url, {"slot": "bottom", "k": 3}).json()["suggestions"][0]["item"]["id"]
+    CatalogItem.objects.filter(external_id=first).update(in_stock=False)
+    again = storefront.get(url, {"slot": "bottom", "k": 3}).json()["suggestions"]
+    assert first not in {s["item"]["id"] for s in again}
+
+
+def test_similar_items_share_the_slot_and_exclude_the_item(storefront: APIClient) -> None:
+    top = _a("top")
+    body = storefront.get(f"/api/v1/items/{top.external_id}/similar/", {"k": 4}).json()
+    assert 1 <= len(body["similar"]) <= 4
+    assert all(row["item"]["slot"] == "top" for row in body["similar"])
+    assert top.external_id not in {row["item"]["id"] for row in body["similar"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"slot": "hat"}, "slot"), ({"k": 0}, "k"), ({"k": 500}, "k"), ({"k": "many"}, "k")],
+)
+def test_bad_slot_or_k_is_a_400_naming_the_field(storefront: APIClient, params: dict[str, object], field: str) -> None:
+    top = _a("top")
+    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", params)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert field in response.json()["detail"]
+
+
+def test_unknown_item_is_a_404(storefront: APIClient) -> None:
+    response = storefront.get("/api/v1/items/NO-SUCH-ITEM/complete-the-look/")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_no_index_yet_is_a_503_that_says_so(storefront: APIClient) -> None:
+    IndexBuild.objects.update(active=False)
+    response = storefront.get(f"/api/v1/items/{_a('top').external_id}/complete-the-look/")
+    assert response.status_code == 503
+    assert "index" in response.json()["detail"]
+
+
+def test_an_item_not_analysed_yet_is_a_409(storefront: APIClient) -> None:
+    top = _a("top")
+    top.analyses.all().delete()
+    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/")
+    assert response.status_code == 409
+    assert "analysed" in response.json()["detail"]

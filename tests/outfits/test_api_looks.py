@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from outfits.models import LookRequest
+from tests.factories import garment_photo, huge_png_header
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload(client: APIClient, data: bytes, content_type: str = "image/jpeg", **fields: object):  # type: ignore[no-untyped-def]
+    photo = SimpleUploadedFile("photo.jpg", data, content_type=content_type)
+    return client.post("/api/v1/looks/", {"photo": photo, **fields}, format="multipart")
+
+
+def test_a_photo_of_a_top_gets_bottoms_shoes_and_bags(storefront: APIClient) -> None:
+    response = _upload(storefront, garment_photo("T-shirts", "T-shirt", (200, 30, 40)))
+    assert response.status_code == 202, response.content
+    assert response["Location"].endswith(f"/api/v1/looks/{response.json()['id']}/")
+    # Celery runs eagerly in these tests; the worker test covers the real queue.
+    look = storefront.get(response["Location"]).json()
+    assert look["status"] == "done", look
+    assert look["result"]["garment_slot"] == "top"
+    assert 0 < look["result"]["slot_confidence"] <= 1
+    slots = {s["slot"] for s in look["result"]["suggestions"]}
+    assert {"bottom", "shoes"} <= slots
+    assert all(s["item"]["image_url"] for s in look["result"]["suggestions"])
+
+
+def test_the_shopper_can_say_what_the_photo_shows_and_what_they_want(storefront: APIClient) -> None:
+    response = _upload(
+        storefront, garment_photo("Trousers & leggings", "Trousers", (40, 40, 40)), garment_slot="bottom",
+        wanted_slots=["top"], k=2,
+    )
+    look = storefront.get(response["Location"]).json()
+    assert look["result"]["garment_slot"] == "bottom" and look["result"]["slot_given"] is True
+    assert {s["slot"] for s in look["result"]["suggestions"]} == {"top"}
+    assert len(look["result"]["suggestions"]) <= 2
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "message"),
+    [
+        (b"", "image/jpeg", "empty"),
+        (b"%PDF-1.4 not a photo at all" * 10, "image/jpeg", "not an image"),
+        (garment_photo()[:1500], "image/jpeg", "truncated"),
+        (garment_photo(), "text/plain", "content type"),
+        (huge_png_header(), "image/png", "MP"),
+    ],
+    ids=["zero-byte", "non-image", "truncated-jpeg", "wrong-content-type", "over-large-pixel-count"],
+)
+def test_bad_photos_are_refused_and_nothing_is_stored(
+    storefront: APIClient, data: bytes, content_type: str, message: str
+) -> None:
+    response = _upload(storefront, data, content_type)
+    assert response.status_code == 400, response.content
+    assert message in str(response.json()), response.json()
+    assert "photo" in response.json()["errors"]
+    assert LookRequest.objects.count() == 0
+
+
+def test_a_missing_photo_or_json_body_is_a_4xx(storefront: APIClient) -> None:
+    assert storefront.post("/api/v1/looks/", {}, format="multipart").status_code == 400
+    assert storefront.post("/api/v1/looks/", {"photo": "x"}, format="json").status_code == 415
+    assert LookRequest.objects.count() == 0
+
+
+def test_bad_slot_fields_are_refused(storefront: APIClient) -> None:
+    response = _upload(storefront, garment_photo(), garment_slot="hat")
+    assert response.status_code == 400 and "garment_slot" in response.json()["errors"]
+    response = _upload(storefront, garment_photo(), k=0)
+    assert response.status_code == 400 and "k" in response.json()["errors"]
+
+
+def test_uploads_need_a_key(anonymous: APIClient) -> None:
+    assert _upload(anonymous, garment_photo()).status_code in (401, 403)
+    assert LookRequest.objects.count() == 0
+
+
+def test_an_unknown_look_is_a_404(storefront: APIClient) -> None:
+    assert storefront.get("/api/v1/looks/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_png_and_webp_photos_are_accepted(storefront: APIClient) -> None:
+    for fmt, content_type in (("PNG", "image/png"), ("WEBP", "image/webp")):
+        response = _upload(storefront, garment_photo(fmt=fmt), content_type)
+        assert response.status_code == 202, response.content

@@ -1,0 +1,75 @@
+"""One real path through the queue: the API enqueues on Redis, a real Celery worker analyses the photo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from rest_framework.test import APIClient
+
+from config.celery_app import app
+from outfits.models import LookRequest
+from outfits.queues import ALL
+from tests.factories import garment_photo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CTL_VAR_DIR": str(settings.VAR_DIR),
+        "CTL_MODELS_DIR": str(settings.MODELS_DIR),
+    }
+    app.control.purge()  # nothing left over from an earlier run may reach this worker
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(ALL), "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_completes_a_photo_look(
+    worker: subprocess.Popen[bytes], storefront: APIClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    photo = SimpleUploadedFile("look.jpg", garment_photo("Jeans", "Jeans", (40, 60, 110)), "image/jpeg")
+    response = storefront.post("/api/v1/looks/", {"photo": photo}, format="multipart")
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"  # queued, not run inline
+    look_id = response.json()["id"]
+    deadline = time.monotonic() + 240
+    status = "pending"
+    while time.monotonic() < deadline and status in ("pending", "running"):
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        time.sleep(0.5)
+        status = LookRequest.objects.get(pk=look_id).status
+    log = (tmp_path / "worker.log").read_text()
+    assert status == "done", log
+    body = storefront.get(f"/api/v1/looks/{look_id}/").json()
+    assert body["result"]["garment_slot"] == "bottom"
+    assert body["result"]["suggestions"], body
+    assert "outfits.tasks.look_recommend" in log
