@@ -26,7 +26,9 @@ from .models import (
 def thumbnail(image: Any, size: int = 72) -> str:
     if not image:
         return "—"
-    return format_html('<img src="{}" style="height:{}px;background:#f2f2f2" loading="lazy">', image.url, size)
+    return format_html(
+        '<img src="{}" style="height:{}px;background:#f2f2f2" loading="lazy">', image.url, size
+    )
 
 
 class SlotFilter(admin.SimpleListFilter):
@@ -117,7 +119,8 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
     @admin.display(description="pieces")
     def pieces(self, obj: LibraryOutfit) -> str:
         return format_html_join(
-            "", '<img src="{}" style="height:56px;margin-right:2px;background:#f2f2f2" loading="lazy">',
+            "",
+            '<img src="{}" style="height:56px;margin-right:2px;background:#f2f2f2" loading="lazy">',
             ((item.image.url,) for item in obj.items.all()),
         )
 
@@ -143,7 +146,15 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
 
 @admin.register(ImageAnalysis)
 class ImageAnalysisAdmin(admin.ModelAdmin):
-    list_display = ("pk", "subject", "model_spec", "status", "quality_score", "predicted_category", "updated_at")
+    list_display = (
+        "pk",
+        "subject",
+        "model_spec",
+        "status",
+        "quality_score",
+        "predicted_category",
+        "updated_at",
+    )
     list_filter = ("status", "model_spec")
     readonly_fields = [f.name for f in ImageAnalysis._meta.fields if f.name != "embedding"]
     exclude = ("embedding",)
@@ -200,5 +211,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         issued, raw = ApiKey.issue(obj.name)
         obj.pk, obj.prefix, obj.key_hash = issued.pk, issued.prefix, issued.key_hash
         # Shown once: only the hash is stored.
-        self.message_user(request, f"API key for {obj.name}: {raw} — copy it now, it is not shown again.",
-                          messages.WARNING)
+        self.message_user(
+            request, f"API key for {obj.name}: {raw} — copy it now, it is not shown again.", messages.WARNING
+        )

@@ -25,7 +25,15 @@ _MYNTRA_SUBCATEGORY_SLOTS = {
     "bags": Slot.BAG,
 }
 # Myntra files jackets and blazers under Topwear; a shopper completes a look with them as outerwear.
-_MYNTRA_OUTERWEAR_TYPES = {"jackets", "blazers", "coats", "rain jacket", "nehru jackets", "waistcoat", "shrug"}
+_MYNTRA_OUTERWEAR_TYPES = {
+    "jackets",
+    "blazers",
+    "coats",
+    "rain jacket",
+    "nehru jackets",
+    "waistcoat",
+    "shrug",
+}
 # Not garments a look is completed with: fragrances, free gifts, innerwear, sports equipment.
 _MYNTRA_NOT_WORN_MASTERS = {"personal care", "free items", "sporting goods", "home"}
 _MYNTRA_NOT_WORN_SUBCATEGORIES = {"innerwear", "loungewear and nightwear", "free gifts", "fragrance"}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -30,9 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter
 
 RGB = tuple[int, int, int]
+FloatArray = npt.NDArray[np.float32]
 Point = tuple[float, float]
 
 # Written first and last: a folder holding it was made by this module and may be overwritten.
@@ -42,7 +45,7 @@ FORMAT_VERSION = 1
 
 IMAGE_SIZE = (240, 336)
 CREAM: RGB = (242, 238, 228)
-GREY: RGB = (224, 225, 227)
+GREY: RGB = (214, 216, 219)
 BACKGROUNDS: dict[str, RGB] = {"cream": CREAM, "grey": GREY}
 
 PATTERNS = ("solid", "stripes", "checks", "dots", "denim")
@@ -149,62 +152,253 @@ class GarmentKind:
 
 
 _KIND_LIST = (
-    GarmentKind("tshirt", "top", CATEGORY_TOPS, "T-shirts", "T-shirt", "T-Shirt", "K-CIRCULAR",
-                "T-shirt", (12, 19)),
+    GarmentKind(
+        "tshirt", "top", CATEGORY_TOPS, "T-shirts", "T-shirt", "T-Shirt", "K-CIRCULAR", "T-shirt", (12, 19)
+    ),
     GarmentKind("top", "top", CATEGORY_TOPS, "Tops", "Tops", "Top", "K-CIRCULAR", "strappy top", (15, 25)),
     GarmentKind("shirt", "top", CATEGORY_TOPS, "Shirts", "Shirt", "Shirt", "P-PLANA", "shirt", (29, 39)),
     GarmentKind("blouse", "top", CATEGORY_TOPS, "Shirts", "Shirt", "Blouse", "P-PLANA", "blouse", (25, 35)),
-    GarmentKind("sweater", "top", CATEGORY_TOPS, "Sweaters and Cardigans", "Sweater", "Sweater", "T-TRICOT",
-                "sweater", (29, 49)),
-    GarmentKind("sweatshirt", "top", CATEGORY_TOPS, "Sweaters and Cardigans", "Sweatshirts", "Sweatshirt",
-                "K-CIRCULAR", "sweatshirt", (22, 29)),
-    GarmentKind("trousers", "bottom", CATEGORY_BOTTOMS, "Trousers & leggings", "Trousers", "Trousers",
-                "P-PLANA", "trousers", (29, 49)),
+    GarmentKind(
+        "sweater",
+        "top",
+        CATEGORY_TOPS,
+        "Sweaters and Cardigans",
+        "Sweater",
+        "Sweater",
+        "T-TRICOT",
+        "sweater",
+        (29, 49),
+    ),
+    GarmentKind(
+        "sweatshirt",
+        "top",
+        CATEGORY_TOPS,
+        "Sweaters and Cardigans",
+        "Sweatshirts",
+        "Sweatshirt",
+        "K-CIRCULAR",
+        "sweatshirt",
+        (22, 29),
+    ),
+    GarmentKind(
+        "trousers",
+        "bottom",
+        CATEGORY_BOTTOMS,
+        "Trousers & leggings",
+        "Trousers",
+        "Trousers",
+        "P-PLANA",
+        "trousers",
+        (29, 49),
+    ),
     GarmentKind("jeans", "bottom", CATEGORY_BOTTOMS, "Jeans", "Jeans", "Jeans", "J-JEANS", "jeans", (29, 39)),
-    GarmentKind("skirt", "bottom", CATEGORY_BOTTOMS, "Skirts and shorts", "Skirts", "Skirt", "P-PLANA",
-                "midi skirt", (25, 39)),
-    GarmentKind("shorts", "bottom", CATEGORY_BOTTOMS, "Skirts and shorts", "Shorts", "Shorts", "P-PLANA",
-                "shorts", (19, 29)),
-    GarmentKind("dress", "dress", CATEGORY_DRESSES, "Dresses and jumpsuits", "Dresses", "Dress", "P-PLANA",
-                "dress", (35, 69)),
-    GarmentKind("coat", "outerwear", CATEGORY_OUTERWEAR, "Coats and Parkas", "Coats", "Coat", "P-PLANA",
-                "wool-blend coat", (99, 149)),
-    GarmentKind("trench", "outerwear", CATEGORY_OUTERWEAR, "Coats and Parkas", "Trenchcoats", "Trenchcoat",
-                "P-PLANA", "trench coat", (89, 119)),
-    GarmentKind("blazer", "outerwear", CATEGORY_OUTERWEAR, "Jackets and Blazers", "Blazers", "Blazer",
-                "P-PLANA", "blazer", (59, 89)),
-    GarmentKind("jacket", "outerwear", CATEGORY_OUTERWEAR, "Jackets and Blazers", "Jackets", "Jacket",
-                "P-PLANA", "jacket", (39, 59)),
-    GarmentKind("trainers", "shoes", CATEGORY_ACCESSORIES, "Accessories", "Footwear", "Trainers",
-                "C-COMPLEMENTOS", "trainers", (35, 59)),
-    GarmentKind("ankle_boots", "shoes", CATEGORY_ACCESSORIES, "Accessories", "Footwear", "Ankle Boots",
-                "C-COMPLEMENTOS", "ankle boots", (49, 79)),
-    GarmentKind("boots", "shoes", CATEGORY_ACCESSORIES, "Accessories", "Footwear", "Boots", "C-COMPLEMENTOS",
-                "knee-high boots", (79, 119)),
-    GarmentKind("heels", "shoes", CATEGORY_ACCESSORIES, "Accessories", "Footwear", "Shoes", "C-COMPLEMENTOS",
-                "heeled shoes", (39, 59)),
-    GarmentKind("sandals", "shoes", CATEGORY_ACCESSORIES, "Accessories", "Footwear", "Sandals",
-                "C-COMPLEMENTOS", "strappy sandals", (29, 49)),
-    GarmentKind("handbag", "bag", CATEGORY_ACCESSORIES, "Accessories", "Bags", "Handbag", "C-COMPLEMENTOS",
-                "handbag", (29, 49)),
-    GarmentKind("tote", "bag", CATEGORY_ACCESSORIES, "Accessories", "Bags", "Handbag", "C-COMPLEMENTOS",
-                "shopper bag", (25, 39)),
-    GarmentKind("backpack", "bag", CATEGORY_ACCESSORIES, "Accessories", "Bags", "Backpack", "C-COMPLEMENTOS",
-                "backpack", (29, 45)),
+    GarmentKind(
+        "skirt",
+        "bottom",
+        CATEGORY_BOTTOMS,
+        "Skirts and shorts",
+        "Skirts",
+        "Skirt",
+        "P-PLANA",
+        "midi skirt",
+        (25, 39),
+    ),
+    GarmentKind(
+        "shorts",
+        "bottom",
+        CATEGORY_BOTTOMS,
+        "Skirts and shorts",
+        "Shorts",
+        "Shorts",
+        "P-PLANA",
+        "shorts",
+        (19, 29),
+    ),
+    GarmentKind(
+        "dress",
+        "dress",
+        CATEGORY_DRESSES,
+        "Dresses and jumpsuits",
+        "Dresses",
+        "Dress",
+        "P-PLANA",
+        "dress",
+        (35, 69),
+    ),
+    GarmentKind(
+        "coat",
+        "outerwear",
+        CATEGORY_OUTERWEAR,
+        "Coats and Parkas",
+        "Coats",
+        "Coat",
+        "P-PLANA",
+        "wool-blend coat",
+        (99, 149),
+    ),
+    GarmentKind(
+        "trench",
+        "outerwear",
+        CATEGORY_OUTERWEAR,
+        "Coats and Parkas",
+        "Trenchcoats",
+        "Trenchcoat",
+        "P-PLANA",
+        "trench coat",
+        (89, 119),
+    ),
+    GarmentKind(
+        "blazer",
+        "outerwear",
+        CATEGORY_OUTERWEAR,
+        "Jackets and Blazers",
+        "Blazers",
+        "Blazer",
+        "P-PLANA",
+        "blazer",
+        (59, 89),
+    ),
+    GarmentKind(
+        "jacket",
+        "outerwear",
+        CATEGORY_OUTERWEAR,
+        "Jackets and Blazers",
+        "Jackets",
+        "Jacket",
+        "P-PLANA",
+        "jacket",
+        (39, 59),
+    ),
+    GarmentKind(
+        "trainers",
+        "shoes",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Footwear",
+        "Trainers",
+        "C-COMPLEMENTOS",
+        "trainers",
+        (35, 59),
+    ),
+    GarmentKind(
+        "ankle_boots",
+        "shoes",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Footwear",
+        "Ankle Boots",
+        "C-COMPLEMENTOS",
+        "ankle boots",
+        (49, 79),
+    ),
+    GarmentKind(
+        "boots",
+        "shoes",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Footwear",
+        "Boots",
+        "C-COMPLEMENTOS",
+        "knee-high boots",
+        (79, 119),
+    ),
+    GarmentKind(
+        "heels",
+        "shoes",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Footwear",
+        "Shoes",
+        "C-COMPLEMENTOS",
+        "heeled shoes",
+        (39, 59),
+    ),
+    GarmentKind(
+        "sandals",
+        "shoes",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Footwear",
+        "Sandals",
+        "C-COMPLEMENTOS",
+        "strappy sandals",
+        (29, 49),
+    ),
+    GarmentKind(
+        "handbag",
+        "bag",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Bags",
+        "Handbag",
+        "C-COMPLEMENTOS",
+        "handbag",
+        (29, 49),
+    ),
+    GarmentKind(
+        "tote",
+        "bag",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Bags",
+        "Handbag",
+        "C-COMPLEMENTOS",
+        "shopper bag",
+        (25, 39),
+    ),
+    GarmentKind(
+        "backpack",
+        "bag",
+        CATEGORY_ACCESSORIES,
+        "Accessories",
+        "Bags",
+        "Backpack",
+        "C-COMPLEMENTOS",
+        "backpack",
+        (29, 45),
+    ),
 )
 GARMENT_KINDS: dict[str, GarmentKind] = {k.key: k for k in _KIND_LIST}
 
 # Names callers may use for a kind in render_garment, besides the MANGO family and type above.
 _KIND_ALIASES = {
-    "t-shirts": "tshirt", "tee": "tshirt", "tops": "top", "camisole": "top", "shirts": "shirt",
-    "sweaters": "sweater", "jumper": "sweater", "knit": "sweater", "sweatshirts": "sweatshirt",
-    "trouser": "trousers", "pants": "trousers", "skirts": "skirt", "bermudas": "shorts",
-    "dresses": "dress", "coats": "coat", "trenchcoats": "trench", "trenchcoat": "trench",
-    "trench coat": "trench", "blazers": "blazer", "jackets": "jacket", "sneakers": "trainers",
-    "trainer": "trainers", "ankle boots": "ankle_boots", "ankle_boots": "ankle_boots",
-    "heels": "heels", "pumps": "heels", "shoes": "heels", "sandal": "sandals", "bags": "handbag",
-    "bag": "handbag", "handbag": "handbag", "shoulder bag": "handbag", "tote bag": "tote",
-    "tote": "tote", "shopper": "tote", "backpack": "backpack", "footwear": "trainers",
+    "t-shirts": "tshirt",
+    "tee": "tshirt",
+    "tops": "top",
+    "camisole": "top",
+    "shirts": "shirt",
+    "sweaters": "sweater",
+    "jumper": "sweater",
+    "knit": "sweater",
+    "sweatshirts": "sweatshirt",
+    "trouser": "trousers",
+    "pants": "trousers",
+    "skirts": "skirt",
+    "bermudas": "shorts",
+    "dresses": "dress",
+    "coats": "coat",
+    "trenchcoats": "trench",
+    "trenchcoat": "trench",
+    "trench coat": "trench",
+    "blazers": "blazer",
+    "jackets": "jacket",
+    "sneakers": "trainers",
+    "trainer": "trainers",
+    "ankle boots": "ankle_boots",
+    "ankle_boots": "ankle_boots",
+    "heels": "heels",
+    "pumps": "heels",
+    "shoes": "heels",
+    "sandal": "sandals",
+    "bags": "handbag",
+    "bag": "handbag",
+    "handbag": "handbag",
+    "shoulder bag": "handbag",
+    "tote bag": "tote",
+    "tote": "tote",
+    "shopper": "tote",
+    "backpack": "backpack",
+    "footwear": "trainers",
 }
 
 
@@ -258,8 +452,12 @@ class Style:
 
     def rule(self, slot: str) -> SlotRule | None:
         rules: dict[str, SlotRule | None] = {
-            "top": self.top, "bottom": self.bottom, "dress": self.dress,
-            "outerwear": self.outerwear, "shoes": self.shoes, "bag": self.bag,
+            "top": self.top,
+            "bottom": self.bottom,
+            "dress": self.dress,
+            "outerwear": self.outerwear,
+            "shoes": self.shoes,
+            "bag": self.bag,
         }
         return rules[slot]
 
@@ -267,71 +465,113 @@ class Style:
 STYLES: tuple[Style, ...] = (
     Style(
         name="classic",
-        top=SlotRule(("shirt", "shirt", "tshirt", "sweater"), ("navy", "white", "offwhite", "camel"),
-                     ("solid", "solid", "stripes")),
-        bottom=SlotRule(("trousers", "trousers", "skirt"), ("navy", "camel", "beige", "offwhite"),
-                        ("solid", "solid", "stripes")),
+        top=SlotRule(
+            ("shirt", "shirt", "tshirt", "sweater"),
+            ("navy", "white", "offwhite", "camel"),
+            ("solid", "solid", "stripes"),
+        ),
+        bottom=SlotRule(
+            ("trousers", "trousers", "skirt"),
+            ("navy", "camel", "beige", "offwhite"),
+            ("solid", "solid", "stripes"),
+        ),
         dress=SlotRule(("dress",), ("navy", "offwhite"), ("solid", "stripes")),
         outerwear=SlotRule(("trench", "blazer", "coat"), ("camel", "beige", "navy")),
         shoes=SlotRule(("heels", "ankle_boots"), ("cognac", "navy", "camel")),
         bag=SlotRule(("handbag", "handbag", "tote"), ("cognac", "camel", "navy")),
-        p_dress=0.15, p_outerwear=0.45, p_bag=0.8, bag_matches_shoes=True,
+        p_dress=0.15,
+        p_outerwear=0.45,
+        p_bag=0.8,
+        bag_matches_shoes=True,
     ),
     Style(
         name="monochrome",
-        top=SlotRule(("tshirt", "top", "sweater", "shirt"), ("black", "white", "grey", "lightgrey"),
-                     ("solid", "solid", "solid", "stripes")),
-        bottom=SlotRule(("trousers", "trousers", "skirt"), ("black", "anthracite", "grey", "white"),
-                        ("solid", "solid", "checks")),
+        top=SlotRule(
+            ("tshirt", "top", "sweater", "shirt"),
+            ("black", "white", "grey", "lightgrey"),
+            ("solid", "solid", "solid", "stripes"),
+        ),
+        bottom=SlotRule(
+            ("trousers", "trousers", "skirt"),
+            ("black", "anthracite", "grey", "white"),
+            ("solid", "solid", "checks"),
+        ),
         dress=SlotRule(("dress",), ("black", "anthracite"), ("solid",)),
         outerwear=SlotRule(("coat", "blazer"), ("black", "anthracite", "grey")),
         shoes=SlotRule(("ankle_boots", "boots", "heels"), ("black", "black", "anthracite")),
         bag=SlotRule(("handbag", "backpack"), ("black", "anthracite", "grey")),
-        p_dress=0.2, p_outerwear=0.4, p_bag=0.75, bag_matches_shoes=True,
+        p_dress=0.2,
+        p_outerwear=0.4,
+        p_bag=0.75,
+        bag_matches_shoes=True,
     ),
     Style(
         name="earthy",
-        top=SlotRule(("sweater", "sweater", "shirt"), ("khaki", "ecru", "sand", "terracotta", "brown"),
-                     ("solid", "checks")),
+        top=SlotRule(
+            ("sweater", "sweater", "shirt"),
+            ("khaki", "ecru", "sand", "terracotta", "brown"),
+            ("solid", "checks"),
+        ),
         bottom=SlotRule(("trousers", "skirt"), ("brown", "khaki", "chocolate", "sand"), ("solid", "checks")),
         dress=SlotRule(("dress",), ("khaki", "terracotta"), ("solid", "checks")),
         outerwear=SlotRule(("coat", "jacket"), ("khaki", "brown", "camel"), ("solid", "checks")),
         shoes=SlotRule(("ankle_boots", "boots"), ("chocolate", "brown", "cognac")),
         bag=SlotRule(("tote", "handbag"), ("chocolate", "brown", "cognac")),
-        p_dress=0.15, p_outerwear=0.5, p_bag=0.7, bag_matches_shoes=True,
+        p_dress=0.15,
+        p_outerwear=0.5,
+        p_bag=0.7,
+        bag_matches_shoes=True,
     ),
     Style(
         name="bold",
-        top=SlotRule(("top", "tshirt", "blouse"), ("red", "yellow", "cobalt", "pink", "green"),
-                     ("solid", "solid", "dots")),
-        bottom=SlotRule(("skirt", "trousers", "shorts"), ("cobalt", "red", "yellow", "green"),
-                        ("solid", "solid", "dots")),
+        top=SlotRule(
+            ("top", "tshirt", "blouse"),
+            ("red", "yellow", "cobalt", "pink", "green"),
+            ("solid", "solid", "dots"),
+        ),
+        bottom=SlotRule(
+            ("skirt", "trousers", "shorts"), ("cobalt", "red", "yellow", "green"), ("solid", "solid", "dots")
+        ),
         dress=SlotRule(("dress",), ("red", "cobalt", "yellow", "green"), ("solid", "dots")),
         outerwear=SlotRule(("blazer",), ("cobalt", "red", "pink")),
         shoes=SlotRule(("heels", "sandals"), ("red", "cobalt", "yellow", "pink")),
         bag=SlotRule(("handbag",), ("red", "cobalt", "yellow", "green")),
-        p_dress=0.35, p_outerwear=0.2, p_bag=0.7, bag_matches_shoes=False,
+        p_dress=0.35,
+        p_outerwear=0.2,
+        p_bag=0.7,
+        bag_matches_shoes=False,
     ),
     Style(
         name="denim casual",
-        top=SlotRule(("tshirt", "tshirt", "sweatshirt", "shirt"), ("white", "lightgrey", "skyblue", "navy"),
-                     ("solid", "solid", "stripes")),
+        top=SlotRule(
+            ("tshirt", "tshirt", "sweatshirt", "shirt"),
+            ("white", "lightgrey", "skyblue", "navy"),
+            ("solid", "solid", "stripes"),
+        ),
         bottom=SlotRule(("jeans", "jeans", "shorts"), ("denim_light", "denim_mid", "denim_dark"), ("denim",)),
         dress=None,
         outerwear=SlotRule(("jacket",), ("denim_mid", "denim_light", "denim_dark"), ("denim",)),
         shoes=SlotRule(("trainers",), ("white", "white", "navy", "lightgrey")),
         bag=SlotRule(("backpack", "tote"), ("navy", "lightgrey", "sand")),
-        p_dress=0.0, p_outerwear=0.35, p_bag=0.6, bag_matches_shoes=False,
+        p_dress=0.0,
+        p_outerwear=0.35,
+        p_bag=0.6,
+        bag_matches_shoes=False,
     ),
     Style(
         name="romantic",
-        top=SlotRule(("blouse", "top"), ("pastelpink", "lilac", "skyblue", "white"), ("solid", "dots", "checks")),
+        top=SlotRule(
+            ("blouse", "top"), ("pastelpink", "lilac", "skyblue", "white"), ("solid", "dots", "checks")
+        ),
         bottom=SlotRule(("skirt",), ("pastelpink", "skyblue", "ecru", "lilac"), ("solid", "dots")),
         dress=SlotRule(("dress",), ("pastelpink", "lilac", "skyblue"), ("solid", "dots", "checks")),
         outerwear=SlotRule(("blazer",), ("ecru", "pastelpink")),
         shoes=SlotRule(("sandals", "heels"), ("ecru", "pastelpink", "beige")),
         bag=SlotRule(("handbag",), ("ecru", "pastelpink", "lilac", "beige")),
-        p_dress=0.5, p_outerwear=0.15, p_bag=0.75, bag_matches_shoes=True,
+        p_dress=0.5,
+        p_outerwear=0.15,
+        p_bag=0.75,
+        bag_matches_shoes=True,
     ),
 )
 STYLES_BY_NAME: dict[str, Style] = {s.name: s for s in STYLES}
@@ -347,6 +587,8 @@ _MEAN_REUSE = 2.3
 
 @dataclass(frozen=True)
 class DemoProduct:
+    """One product of a demo data set; ``row()`` is its line in ``products.csv``."""
+
     item_id: str
     kind: str
     style: str
@@ -391,6 +633,8 @@ class DemoProduct:
 
 @dataclass(frozen=True)
 class DemoOutfit:
+    """One stylist look: products of one style, filling top + bottom (or dress), shoes and more."""
+
     outfit_id: str
     style: str
     item_ids: tuple[str, ...]
@@ -398,6 +642,8 @@ class DemoOutfit:
 
 @dataclass(frozen=True)
 class DemoSummary:
+    """What ``write_demo_dataset`` wrote, and where."""
+
     n_products: int
     n_outfits: int
     path: Path
@@ -438,19 +684,22 @@ def _price(kind: GarmentKind, rng: np.random.Generator) -> str:
 
 
 class _ModelNumbers:
-    """Eight-digit MANGO-like model numbers: the prefix plus seven digits, increasing, never repeated."""
+    """MANGO-like model numbers: the prefix plus seven digits, drawn at random and never repeated, so
+    that an id says nothing about the product's style."""
 
     def __init__(self, prefix: str, rng: np.random.Generator) -> None:
         self._prefix = prefix
-        self._next = 1_000_000 + int(rng.integers(0, 400_000))
         self._rng = rng
+        self._used: set[int] = set()
 
     def take(self) -> int:
-        number = self._next
-        self._next += int(self._rng.integers(1, 60))
-        if number > 9_999_999:
+        if len(self._used) > 4_000_000:
             raise ValueError("too many demo products for seven-digit model numbers")
-        return number
+        while True:
+            number = int(self._rng.integers(1_000_000, 10_000_000))
+            if number not in self._used:
+                self._used.add(number)
+                return number
 
     def item_id(self, number: int, colour: str) -> str:
         return f"{self._prefix}{number:07d}-{COLOURS[colour].code}"
@@ -481,7 +730,12 @@ def _make_pool(
         if models and rng.random() < 0.25:
             number, base = models[int(rng.integers(len(models)))]
             kind, pattern, fabric, title, price, render_seed = (
-                GARMENT_KINDS[base.kind], base.pattern, base.fabric, base.title, base.price, base.render_seed,
+                GARMENT_KINDS[base.kind],
+                base.pattern,
+                base.fabric,
+                base.title,
+                base.price,
+                base.render_seed,
             )
         else:
             number = numbers.take()
@@ -500,8 +754,16 @@ def _make_pool(
             continue
         accent = _accent_for(colour, all_colours, rng) if pattern in ("stripes", "checks", "dots") else colour
         product = DemoProduct(
-            item_id=item_id, kind=kind.key, style=style.name, colour=colour, accent=accent, pattern=pattern,
-            fabric=fabric, title=title, price=price, render_seed=render_seed,
+            item_id=item_id,
+            kind=kind.key,
+            style=style.name,
+            colour=colour,
+            accent=accent,
+            pattern=pattern,
+            fabric=fabric,
+            title=title,
+            price=price,
+            render_seed=render_seed,
         )
         taken.add(item_id)
         pool.append(product)
@@ -573,7 +835,7 @@ def build_demo_dataset(
 ) -> tuple[list[DemoProduct], list[DemoOutfit]]:
     """The products and outfits of a demo data set, without writing anything. Deterministic for a
     seed. Products that no outfit uses are left out, as in a curated library."""
-    _check_arguments(n_outfits=n_outfits, id_prefix=id_prefix, background=CREAM)
+    _check_arguments(n_outfits=n_outfits, seed=seed, id_prefix=id_prefix, background=CREAM)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 20_240_611]))
     numbers = _ModelNumbers(id_prefix, rng)
 
@@ -593,25 +855,28 @@ def build_demo_dataset(
         }
         pools[style.name] = {
             slot: _make_pool(
-                style, slot, max(2, math.ceil(expected[slot] / _MEAN_REUSE)) if expected[slot] > 0 else 0,
-                numbers, rng, seed,
+                style,
+                slot,
+                max(2, math.ceil(expected[slot] / _MEAN_REUSE)) if expected[slot] > 0 else 0,
+                numbers,
+                rng,
+                seed,
             )
             for slot in SLOTS
         }
 
-    uses: dict[str, int] = {p.item_id: 0 for by_slot in pools.values() for pool in by_slot.values() for p in pool}
+    uses: dict[str, int] = {
+        p.item_id: 0 for by_slot in pools.values() for pool in by_slot.values() for p in pool
+    }
     outfits: list[DemoOutfit] = []
     for index, style in enumerate(style_of_outfit, start=1):
         items = _build_outfit(style, pools[style.name], uses, rng)
         outfits.append(DemoOutfit(f"{id_prefix}-{index:05d}", style.name, tuple(p.item_id for p in items)))
 
-    products = [
-        p
-        for style in STYLES
-        for slot in SLOTS
-        for p in pools[style.name][slot]
-        if uses[p.item_id] > 0
-    ]
+    products = sorted(
+        (p for by_slot in pools.values() for pool in by_slot.values() for p in pool if uses[p.item_id] > 0),
+        key=lambda p: p.item_id,
+    )
     return products, outfits
 
 
@@ -675,15 +940,16 @@ class _Canvas:
         self._cy = centre_y + float(self.rng.uniform(-4, 4))
 
     def _map(self, points: Sequence[Point]) -> list[tuple[float, float]]:
-        kx = self._sw / _BASE_W
-        ky = self._sh / _BASE_H
+        # One scale for both axes, so a square or landscape photo shows the garment undistorted.
+        k = min(self._sw / _BASE_W, self._sh / _BASE_H)
+        ox, oy = (self._sw - _BASE_W * k) / 2, (self._sh - _BASE_H * k) / 2
         return [
-            ((self._cx + (x - 120.0) * self._scale) * kx, (self._cy + (y - 168.0) * self._scale) * ky)
+            (ox + (self._cx + (x - 120.0) * self._scale) * k, oy + (self._cy + (y - 168.0) * self._scale) * k)
             for x, y in points
         ]
 
     def _width(self, width: float) -> int:
-        return max(1, round(width * self._scale * self._sw / _BASE_W))
+        return max(1, round(width * self._scale * min(self._sw / _BASE_W, self._sh / _BASE_H)))
 
     def poly(self, layer: str, points: Sequence[Point], value: int = 255) -> None:
         self._used.add(layer)
@@ -696,17 +962,22 @@ class _Canvas:
     def dashed(self, layer: str, points: Sequence[Point], width: float = 0.9, dash: float = 3.0) -> None:
         """Top-stitching: a dashed line along a polyline."""
         on = True
-        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             length = math.hypot(x1 - x0, y1 - y0)
             steps = max(1, int(length / dash))
             for i in range(steps):
                 if on:
                     a, b = i / steps, (i + 1) / steps
-                    self.line(layer, [(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a),
-                                      (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)], width)
+                    self.line(
+                        layer,
+                        [(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)],
+                        width,
+                    )
                 on = not on
 
-    def ellipse(self, layer: str, centre: Point, rx: float, ry: float | None = None, value: int = 255) -> None:
+    def ellipse(
+        self, layer: str, centre: Point, rx: float, ry: float | None = None, value: int = 255
+    ) -> None:
         ry = rx if ry is None else ry
         (x0, y0), (x1, y1) = self._map([(centre[0] - rx, centre[1] - ry), (centre[0] + rx, centre[1] + ry)])
         self._used.add(layer)
@@ -716,7 +987,7 @@ class _Canvas:
         self.ellipse("metal", centre, r)
         self.ellipse("seam", (centre[0] + 0.4, centre[1] + 0.5), r * 0.35, value=150)
 
-    def masks(self) -> dict[str, np.ndarray]:
+    def masks(self) -> dict[str, FloatArray]:
         """Each layer at the photo's size, as floats in 0..1."""
         out = {}
         for name, im in self._images.items():
@@ -735,8 +1006,16 @@ def _draw_tshirt(cv: _Canvas) -> None:
     cv.place(0.8, 150)
     w = float(cv.rng.uniform(-4, 4))
     neck_y = 58.0
-    left = [(120, neck_y - 4), (100, neck_y), (62 - w, 70), (26 - w, 118), (48 - w, 134), (68 - w, 112),
-            (70 - w, 226), (120, 228)]
+    left = [
+        (120, neck_y - 4),
+        (100, neck_y),
+        (62 - w, 70),
+        (26 - w, 118),
+        (48 - w, 134),
+        (68 - w, 112),
+        (70 - w, 226),
+        (120, 228),
+    ]
     cv.poly("body", _mirror(left))
     front = _qbez((100, neck_y), (120, neck_y + 30), (140, neck_y), 12)
     back = _qbez((100, neck_y), (120, neck_y - 8), (140, neck_y), 12)
@@ -758,8 +1037,21 @@ def _draw_tshirt(cv: _Canvas) -> None:
 def _draw_top(cv: _Canvas) -> None:
     cv.place(0.72, 168)
     neckline = _qbez((88, 92), (120, 122), (152, 92), 12)
-    cv.poly("body", [(88, 92), (72, 114), (74, 170), (66, 282), (120, 288), (174, 282), (166, 170),
-                     (168, 114), (152, 92)] + list(reversed(neckline)))
+    cv.poly(
+        "body",
+        [
+            (88, 92),
+            (72, 114),
+            (74, 170),
+            (66, 282),
+            (120, 288),
+            (174, 282),
+            (166, 170),
+            (168, 114),
+            (152, 92),
+            *list(reversed(neckline)),
+        ],
+    )
     back = _qbez((88, 92), (120, 86), (152, 92), 12)
     cv.poly("body", back + list(reversed(neckline)))
     cv.poly("shade", back + list(reversed(neckline)), 160)
@@ -774,15 +1066,24 @@ def _draw_top(cv: _Canvas) -> None:
 def _draw_shirt(cv: _Canvas, collar: bool = True) -> None:
     cv.place(0.76, 156)
     w = float(cv.rng.uniform(-3, 3))
-    left = [(120, 48), (102, 50), (60 - w, 64), (24 - w, 236), (48 - w, 242), (68 - w, 116),
-            (68 - w, 250), (96, 262), (120, 264)]
+    left = [
+        (120, 48),
+        (102, 50),
+        (60 - w, 64),
+        (24 - w, 236),
+        (48 - w, 242),
+        (68 - w, 116),
+        (68 - w, 250),
+        (96, 262),
+        (120, 264),
+    ]
     cv.poly("body", _mirror(left))
     if collar:
         cv.poly("shade", [(102, 50), (120, 58), (138, 50), (120, 46)], 120)
         for side in (1, -1):
             flap = [(102, 48), (94, 58), (106, 86), (120, 66)]
             cv.poly("body", flap if side == 1 else _mx(flap))
-            cv.line("seam", (flap + [flap[0]]) if side == 1 else _mx(flap + [flap[0]]), 0.8)
+            cv.line("seam", ([*flap, flap[0]]) if side == 1 else _mx([*flap, flap[0]]), 0.8)
         cv.line("seam", [(120, 66), (120, 262)], 0.8)
         cv.line("seam", [(124, 68), (124, 263)], 0.6)
         cv.metal_colour = (238, 234, 222)
@@ -813,8 +1114,16 @@ def _draw_blouse(cv: _Canvas) -> None:
 def _draw_sweater(cv: _Canvas, sweatshirt: bool = False) -> None:
     cv.place(0.78, 154)
     w = float(cv.rng.uniform(-3, 4))
-    left = [(120, 52), (100, 54), (58 - w, 70), (30 - w, 238), (54 - w, 244), (64 - w, 122),
-            (62 - w, 252), (120, 254)]
+    left = [
+        (120, 52),
+        (100, 54),
+        (58 - w, 70),
+        (30 - w, 238),
+        (54 - w, 244),
+        (64 - w, 122),
+        (62 - w, 252),
+        (120, 254),
+    ]
     cv.poly("body", _mirror(left))
     front = _qbez((100, 54), (120, 80), (140, 54), 12)
     back = _qbez((100, 54), (120, 48), (140, 54), 12)
@@ -853,8 +1162,13 @@ def _draw_trousers(cv: _Canvas, jeans: bool = False) -> None:
         for side in (1, -1):
             pocket = _qbez((96, 48), (92, 74), (71, 80), 8)
             cv.line("seam", pocket if side == 1 else _mx(pocket), 0.8)
-            cv.dashed("stitch", [(p[0] + 2, p[1] + 2) for p in pocket] if side == 1
-                      else _mx([(p[0] + 2, p[1] + 2) for p in pocket]), 0.6)
+            cv.dashed(
+                "stitch",
+                [(p[0] + 2, p[1] + 2) for p in pocket]
+                if side == 1
+                else _mx([(p[0] + 2, p[1] + 2) for p in pocket]),
+                0.6,
+            )
             cv.ellipse("metal", (96, 50) if side == 1 else (144, 50), 1.6)
             seam = [(71, 80), (64 - wide, 316)]
             cv.line("light", seam if side == 1 else _mx(seam), 1.0, 70)
@@ -874,8 +1188,14 @@ def _draw_trousers(cv: _Canvas, jeans: bool = False) -> None:
             cv.line("seam", pocket if side == 1 else _mx(pocket), 0.8)
             crease = [(92, 60), (88 - wide * 0.6, 316)]
             cv.line("light", crease if side == 1 else _mx(crease), 1.2, 80)
-            cv.line("seam", [(p[0] + 1.5, p[1]) for p in crease] if side == 1
-                    else _mx([(p[0] + 1.5, p[1]) for p in crease]), 0.5, 90)
+            cv.line(
+                "seam",
+                [(p[0] + 1.5, p[1]) for p in crease]
+                if side == 1
+                else _mx([(p[0] + 1.5, p[1]) for p in crease]),
+                0.5,
+                90,
+            )
         for x in (82, 108, 132, 158):
             cv.line("seam", [(x, 31), (x, 47)], 0.5)
 
@@ -886,7 +1206,7 @@ def _draw_jeans(cv: _Canvas) -> None:
 
 def _draw_skirt(cv: _Canvas) -> None:
     cv.place(0.74, 176)
-    flare = float(cv.rng.uniform(10, 30))
+    flare = float(cv.rng.uniform(16, 40))
     hem_y = 262.0
     left = [(120, 42), (76, 42), (76, 58), (76 - flare, hem_y), (100, hem_y + 6), (120, hem_y + 7)]
     cv.poly("body", _mirror(left))
@@ -924,8 +1244,17 @@ def _draw_dress(cv: _Canvas) -> None:
     if strappy:
         neckline = _qbez((88, 72), (120, 96), (152, 72), 12)
         back = _qbez((88, 72), (120, 66), (152, 72), 12)
-        outline = [(88, 72), (80, 92), (86, waist_y), (86 - flare, hem_y), (120, hem_y + 8),
-                   (154 + flare, hem_y), (154, waist_y), (160, 92), (152, 72)]
+        outline = [
+            (88, 72),
+            (80, 92),
+            (86, waist_y),
+            (86 - flare, hem_y),
+            (120, hem_y + 8),
+            (154 + flare, hem_y),
+            (154, waist_y),
+            (160, 92),
+            (152, 72),
+        ]
         cv.poly("body", outline + list(reversed(neckline)))
         cv.poly("body", back + list(reversed(neckline)))
         cv.poly("shade", back + list(reversed(neckline)), 160)
@@ -933,8 +1262,17 @@ def _draw_dress(cv: _Canvas) -> None:
             cv.line("body", [(x, 74), (x + (-3 if x < 120 else 3), 22)], 2.4)
         cv.line("seam", neckline, 0.8)
     else:
-        left = [(120, 30), (102, 28), (74, 40), (48, 86), (70, 98), (82, 78), (86, waist_y),
-                (86 - flare, hem_y), (120, hem_y + 8)]
+        left = [
+            (120, 30),
+            (102, 28),
+            (74, 40),
+            (48, 86),
+            (70, 98),
+            (82, 78),
+            (86, waist_y),
+            (86 - flare, hem_y),
+            (120, hem_y + 8),
+        ]
         cv.poly("body", _mirror(left))
         front = _qbez((102, 28), (120, 56), (138, 28), 12)
         back = _qbez((102, 28), (120, 22), (138, 28), 12)
@@ -946,26 +1284,49 @@ def _draw_dress(cv: _Canvas) -> None:
     cv.line("seam", [(86, waist_y), (154, waist_y)], 0.8)
     for i, x in enumerate((100, 112, 128, 140)):
         spread = (x - 120) / 34 * flare
-        cv.line("light" if i % 2 == 0 else "seam", [(x, waist_y + 4), (x + spread, hem_y + 2)],
-                1.6 if i % 2 == 0 else 0.6, 80)
+        cv.line(
+            "light" if i % 2 == 0 else "seam",
+            [(x, waist_y + 4), (x + spread, hem_y + 2)],
+            1.6 if i % 2 == 0 else 0.6,
+            80,
+        )
     cv.dashed("seam", [(90 - flare, hem_y - 6), (120, hem_y + 2), (150 + flare, hem_y - 6)], 0.6)
 
 
 def _lapels(cv: _Canvas, top_y: float, bottom_y: float, notch: bool = True) -> None:
     for side in (1, -1):
-        lapel = [(104, top_y), (90, top_y + 14), (98, top_y + 46), (92, top_y + 52) if notch else
-                 (96, top_y + 50), (120, bottom_y)]
+        lapel = [
+            (104, top_y),
+            (90, top_y + 14),
+            (98, top_y + 46),
+            (92, top_y + 52) if notch else (96, top_y + 50),
+            (120, bottom_y),
+        ]
         cv.line("seam", lapel if side == 1 else _mx(lapel), 0.9)
-        cv.line("light", [(p[0] + 1.4, p[1]) for p in lapel[1:]] if side == 1
-                else _mx([(p[0] + 1.4, p[1]) for p in lapel[1:]]), 0.8, 60)
+        cv.line(
+            "light",
+            [(p[0] + 1.4, p[1]) for p in lapel[1:]]
+            if side == 1
+            else _mx([(p[0] + 1.4, p[1]) for p in lapel[1:]]),
+            0.8,
+            60,
+        )
     cv.poly("shade", [(104, top_y), (120, top_y + 6), (136, top_y), (120, bottom_y - 8)], 200)
 
 
 def _draw_coat(cv: _Canvas, length: float = 322.0, trench: bool = False) -> None:
     cv.place(0.84 if length > 280 else 0.76, 170 if length > 280 else 160)
     w = float(cv.rng.uniform(-2, 4))
-    left = [(120, 32), (104, 32), (56 - w, 46), (22 - w, 254), (50 - w, 262), (66 - w, 120),
-            (62 - w - (6 if length > 280 else 0), length), (120, length + 2)]
+    left = [
+        (120, 32),
+        (104, 32),
+        (56 - w, 46),
+        (22 - w, 254),
+        (50 - w, 262),
+        (66 - w, 120),
+        (62 - w - (6 if length > 280 else 0), length),
+        (120, length + 2),
+    ]
     cv.poly("body", _mirror(left))
     _lapels(cv, 32, 136)
     cv.line("seam", [(120, 136), (124, length)], 0.9)
@@ -1001,8 +1362,18 @@ def _draw_trench(cv: _Canvas) -> None:
 def _draw_blazer(cv: _Canvas) -> None:
     cv.place(0.74, 160)
     w = float(cv.rng.uniform(-2, 3))
-    left = [(120, 36), (104, 36), (56 - w, 50), (26 - w, 250), (52 - w, 258), (68 - w, 120),
-            (72 - w, 168), (66 - w, 262), (112, 270), (120, 252)]
+    left = [
+        (120, 36),
+        (104, 36),
+        (56 - w, 50),
+        (26 - w, 250),
+        (52 - w, 258),
+        (68 - w, 120),
+        (72 - w, 168),
+        (66 - w, 262),
+        (112, 270),
+        (120, 252),
+    ]
     cv.poly("body", _mirror(left))
     _lapels(cv, 36, 168)
     cv.line("seam", [(120, 168), (118, 262)], 0.8)
@@ -1023,18 +1394,31 @@ def _draw_blazer(cv: _Canvas) -> None:
 def _draw_jacket(cv: _Canvas) -> None:
     cv.place(0.76, 158)
     w = float(cv.rng.uniform(-2, 3))
-    left = [(120, 44), (102, 44), (58 - w, 58), (28 - w, 238), (52 - w, 246), (68 - w, 126),
-            (70 - w, 228), (120, 230)]
+    left = [
+        (120, 44),
+        (102, 44),
+        (58 - w, 58),
+        (28 - w, 238),
+        (52 - w, 246),
+        (68 - w, 126),
+        (70 - w, 228),
+        (120, 230),
+    ]
     cv.poly("body", _mirror(left))
     cv.poly("shade", [(102, 44), (120, 50), (138, 44), (120, 40)], 120)
     for side in (1, -1):
         flap = [(102, 42), (88, 56), (104, 84), (120, 60)]
         cv.poly("body", flap if side == 1 else _mx(flap))
-        cv.line("seam", (flap + [flap[0]]) if side == 1 else _mx(flap + [flap[0]]), 0.8)
+        cv.line("seam", ([*flap, flap[0]]) if side == 1 else _mx([*flap, flap[0]]), 0.8)
         pocket = [(80, 106), (108, 106), (108, 118), (94, 122), (80, 118), (80, 106)]
         cv.line("seam", pocket if side == 1 else _mx(pocket), 0.8)
-        cv.dashed("stitch", [(p[0], p[1] + 2) for p in pocket[:3]] if side == 1
-                  else _mx([(p[0], p[1] + 2) for p in pocket[:3]]), 0.6)
+        cv.dashed(
+            "stitch",
+            [(p[0], p[1] + 2) for p in pocket[:3]]
+            if side == 1
+            else _mx([(p[0], p[1] + 2) for p in pocket[:3]]),
+            0.6,
+        )
         yoke = [(70 - w, 96), (116, 100)]
         cv.dashed("stitch", yoke if side == 1 else _mx(yoke), 0.6)
         cuff = [(30 - w, 224), (53 - w, 232)]
@@ -1048,33 +1432,106 @@ def _draw_jacket(cv: _Canvas) -> None:
 
 def _shoe_outline(kind: str) -> tuple[list[Point], list[Point], list[Point]]:
     """Side view of one shoe, toe to the left: (upper, sole or heel in the trim material, opening)."""
+    upper: list[Point]
+    sole: list[Point]
+    opening: list[Point]
     if kind == "trainers":
-        upper = ([(34, 242)] + _qbez((34, 242), (30, 214), (74, 206), 8) + [(108, 192), (142, 170)]
-                 + _qbez((142, 170), (172, 156), (200, 168), 8) + [(210, 204), (210, 242)])
+        upper = [
+            (34, 242),
+            *_qbez((34, 242), (30, 214), (74, 206), 8),
+            (108, 192),
+            (142, 170),
+            *_qbez((142, 170), (172, 156), (200, 168), 8),
+            (210, 204),
+            (210, 242),
+        ]
         sole = [(30, 238), (212, 238), (212, 252), (200, 262), (48, 262), (32, 254)]
         opening = [(142, 170), (170, 162), (200, 168), (186, 176), (150, 178)]
         return upper, sole, opening
     if kind == "ankle_boots":
-        upper = ([(28, 252)] + _qbez((28, 252), (24, 222), (70, 216), 8) + [(112, 202), (124, 176),
-                 (124, 128), (180, 124), (182, 196), (188, 240), (160, 248), (120, 254), (60, 258)])
-        sole = [(26, 250), (160, 244), (188, 238), (192, 268), (168, 268), (162, 254), (120, 258),
-                (60, 262), (30, 260)]
+        upper = [
+            (28, 252),
+            *_qbez((28, 252), (24, 222), (70, 216), 8),
+            (112, 202),
+            (124, 176),
+            (124, 128),
+            (180, 124),
+            (182, 196),
+            (188, 240),
+            (160, 248),
+            (120, 254),
+            (60, 258),
+        ]
+        sole = [
+            (26, 250),
+            (160, 244),
+            (188, 238),
+            (192, 268),
+            (168, 268),
+            (162, 254),
+            (120, 258),
+            (60, 262),
+            (30, 260),
+        ]
         opening = [(124, 128), (152, 120), (180, 124), (150, 132)]
         return upper, sole, opening
     if kind == "boots":
-        upper = ([(28, 252)] + _qbez((28, 252), (24, 222), (70, 216), 8) + [(112, 202), (126, 170),
-                 (122, 40), (184, 34), (184, 196), (188, 240), (160, 248), (120, 254), (60, 258)])
-        sole = [(26, 250), (160, 244), (188, 238), (192, 268), (168, 268), (162, 254), (120, 258),
-                (60, 262), (30, 260)]
+        upper = [
+            (28, 252),
+            *_qbez((28, 252), (24, 222), (70, 216), 8),
+            (112, 202),
+            (126, 170),
+            (122, 40),
+            (184, 34),
+            (184, 196),
+            (188, 240),
+            (160, 248),
+            (120, 254),
+            (60, 258),
+        ]
+        sole = [
+            (26, 250),
+            (160, 244),
+            (188, 238),
+            (192, 268),
+            (168, 268),
+            (162, 254),
+            (120, 258),
+            (60, 262),
+            (30, 260),
+        ]
         opening = [(122, 40), (154, 30), (184, 34), (152, 46)]
         return upper, sole, opening
     # heels and sandals share a stiletto sole; a pump has a closed upper, a sandal straps.
-    sole = [(16, 258), (30, 262), (70, 266), (130, 248), (170, 226), (188, 218), (190, 224), (184, 230),
-            (180, 300), (172, 300), (168, 236), (132, 254), (72, 272), (28, 268)]
+    sole = [
+        (16, 258),
+        (30, 262),
+        (70, 266),
+        (130, 248),
+        (170, 226),
+        (188, 218),
+        (190, 224),
+        (184, 230),
+        (180, 300),
+        (172, 300),
+        (168, 236),
+        (132, 254),
+        (72, 272),
+        (28, 268),
+    ]
     if kind == "heels":
         topline = _qbez((92, 228), (130, 242), (186, 200), 10)
-        upper = [(16, 258), (24, 246), (52, 234)] + topline + [(192, 208), (188, 220), (130, 248), (70, 266),
-                                                               (30, 262)]
+        upper = [
+            (16, 258),
+            (24, 246),
+            (52, 234),
+            *topline,
+            (192, 208),
+            (188, 220),
+            (130, 248),
+            (70, 266),
+            (30, 262),
+        ]
         opening = topline + list(reversed(_qbez((96, 232), (132, 248), (184, 208), 10)))
         return upper, sole, opening
     upper = [(20, 256), (34, 238), (62, 230), (80, 260)]
@@ -1098,6 +1555,7 @@ def _draw_footwear(cv: _Canvas, kind: str) -> None:
     # The second shoe of the pair stands behind the first, a little up and to the right.
     shift = (22.0, -40.0) if not tall else (26.0, -10.0)
     for dx, dy, behind in ((shift[0], shift[1], True), (0.0, 0.0, False)):
+
         def moved(points: Sequence[Point], dx: float = dx, dy: float = dy) -> list[Point]:
             return [(x + dx, y + dy) for x, y in points]
 
@@ -1139,11 +1597,17 @@ def _draw_handbag(cv: _Canvas) -> None:
     cv.metal_colour = (204, 172, 96)
     cv.line("body", _qbez((84, 150), (120, 58), (156, 150), 16), 8)
     cv.line("seam", _qbez((84, 150), (120, 62), (156, 150), 16), 0.6, 120)
-    body = [(58, 148), (182, 148), (194, 272)] + _qbez((194, 272), (194, 284), (180, 284), 4) + [
-        (60, 284)] + _qbez((60, 284), (46, 284), (46, 272), 4)
+    body = [
+        (58, 148),
+        (182, 148),
+        (194, 272),
+        *_qbez((194, 272), (194, 284), (180, 284), 4),
+        (60, 284),
+        *_qbez((60, 284), (46, 284), (46, 272), 4),
+    ]
     cv.poly("body", body)
-    flap = [(58, 148), (182, 148), (186, 196)] + _qbez((186, 196), (120, 236), (54, 196), 12)
-    cv.line("seam", flap + [flap[0]], 0.9)
+    flap = [(58, 148), (182, 148), (186, 196), *_qbez((186, 196), (120, 236), (54, 196), 12)]
+    cv.line("seam", [*flap, flap[0]], 0.9)
     cv.line("light", [(62, 152), (178, 152)], 1.2, 90)
     cv.poly("metal", [(112, 208), (128, 208), (128, 222), (112, 222)])
     cv.poly("seam", [(116, 212), (124, 212), (124, 218), (116, 218)], 120)
@@ -1174,13 +1638,15 @@ def _draw_backpack(cv: _Canvas) -> None:
         strap = [(66, 100), (58, 180), (64, 280)]
         cv.line("body", strap if side == 1 else _mx(strap), 8)
         cv.line("shade", strap if side == 1 else _mx(strap), 8, 170)
-    body = _qbez((70, 130), (70, 76), (120, 76), 8) + _qbez((120, 76), (170, 76), (170, 130), 8) + [
-        (176, 290), (64, 290)]
+    body = (
+        _qbez((70, 130), (70, 76), (120, 76), 8)
+        + _qbez((120, 76), (170, 76), (170, 130), 8)
+        + [(176, 290), (64, 290)]
+    )
     cv.poly("body", body)
-    cv.poly("shade", _qbez((70, 130), (70, 76), (120, 76), 8) + _qbez((120, 76), (170, 76), (170, 130), 8),
-            0)
-    flap = [(76, 96)] + _qbez((76, 96), (120, 72), (164, 96), 8) + [(166, 150), (120, 160), (74, 150)]
-    cv.line("seam", flap + [flap[0]], 0.8)
+    cv.poly("shade", _qbez((70, 130), (70, 76), (120, 76), 8) + _qbez((120, 76), (170, 76), (170, 130), 8), 0)
+    flap = [(76, 96), *_qbez((76, 96), (120, 72), (164, 96), 8), (166, 150), (120, 160), (74, 150)]
+    cv.line("seam", [*flap, flap[0]], 0.8)
     pocket = [(84, 196), (156, 196), (160, 276), (80, 276), (84, 196)]
     cv.line("seam", pocket, 0.8)
     cv.line("seam", [(86, 206), (154, 206)], 0.9)
@@ -1221,18 +1687,24 @@ _LARGE_CHECKS = {"coat", "trench", "blazer", "jacket", "skirt", "trousers"}
 
 
 @lru_cache(maxsize=8)
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _grid(h: int, w: int) -> tuple[FloatArray, FloatArray]:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy.flags.writeable = xx.flags.writeable = False  # shared between photos and threads
     return yy, xx
 
 
 @lru_cache(maxsize=1)
-def _noise_bank() -> np.ndarray:
-    """Gaussian noise to cut grain from: drawing fresh noise per photo costs more than the photo."""
-    return np.random.default_rng(20_240_611).normal(0.0, 1.0, size=(1024, 1024)).astype(np.float32)
+def _noise_bank() -> FloatArray:
+    """Gaussian noise to cut grain from: drawing fresh noise per photo costs more than the photo.
+    Callers only read windows of it."""
+    bank: FloatArray = (
+        np.random.default_rng(20_240_611).normal(0.0, 1.0, size=(1024, 1024)).astype(np.float32)
+    )
+    bank.flags.writeable = False
+    return bank
 
 
-def _grain(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+def _grain(h: int, w: int, rng: np.random.Generator) -> FloatArray:
     """Unit Gaussian grain of shape (h, w), a random window of the noise bank."""
     bank = _noise_bank()
     if h > bank.shape[0] or w > bank.shape[1]:
@@ -1242,20 +1714,21 @@ def _grain(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return bank[y : y + h, x : x + w]
 
 
-def _smooth_noise(h: int, w: int, cells: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def _smooth_noise(h: int, w: int, cells: tuple[int, int], rng: np.random.Generator) -> FloatArray:
     """Low-frequency noise in about -1..1: a coarse random grid, smoothly enlarged."""
     coarse = rng.normal(0.0, 1.0, size=cells).astype(np.float32)
     lo, hi = float(coarse.min()), float(coarse.max())
     im = Image.fromarray(((coarse - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8), "L")
     big = np.asarray(im.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32)
-    return (big / 127.5 - 1.0)
+    return big / 127.5 - 1.0
 
 
-def _bands(coord: np.ndarray, period: float, width: float, offset: float) -> np.ndarray:
+def _bands(coord: FloatArray, period: float, width: float, offset: float) -> FloatArray:
     """Anti-aliased bands of a given width repeating every period pixels."""
     phase = np.mod(coord + offset, period)
     distance = np.abs(phase - period / 2)
-    return np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
+    bands: FloatArray = np.clip(width / 2 + 0.5 - distance, 0.0, 1.0)
+    return bands
 
 
 def _fabric_texture(
@@ -1263,10 +1736,10 @@ def _fabric_texture(
     pattern: str,
     colour: RGB,
     accent: RGB,
-    yy: np.ndarray,
-    xx: np.ndarray,
+    yy: FloatArray,
+    xx: FloatArray,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> FloatArray:
     """The garment's fabric at photo pixel coordinates ``yy``, ``xx``: H x W x 3 floats. The pattern
     is laid out in photo coordinates; the silhouette masks it later."""
     h, w = yy.shape
@@ -1274,7 +1747,7 @@ def _fabric_texture(
     second = np.array(accent, dtype=np.float32)
     tex = np.broadcast_to(base, (h, w, 3)).copy()
 
-    def blend(amount: np.ndarray) -> None:
+    def blend(amount: FloatArray) -> None:
         nonlocal tex
         tex = tex + (second - tex) * amount[..., None]
 
@@ -1290,8 +1763,9 @@ def _fabric_texture(
             period = float(rng.uniform(26, 36))
             off = float(rng.uniform(0, period))
             wide = 0.35 * (_bands(xx, period, period * 0.3, off) + _bands(yy, period, period * 0.3, off))
-            thin = 0.85 * np.maximum(_bands(xx, period, 1.4, off + period / 2),
-                                     _bands(yy, period, 1.4, off + period / 2))
+            thin = 0.85 * np.maximum(
+                _bands(xx, period, 1.4, off + period / 2), _bands(yy, period, 1.4, off + period / 2)
+            )
             blend(np.clip(wide + thin, 0.0, 0.9))
         else:
             period = float(rng.uniform(8, 12))
@@ -1318,7 +1792,7 @@ def _fabric_texture(
     return tex
 
 
-def _blur(mask: np.ndarray, radius: float) -> np.ndarray:
+def _blur(mask: FloatArray, radius: float) -> FloatArray:
     """A soft copy of a mask. Blurred at half size, which looks the same and costs a third."""
     h, w = mask.shape
     im = Image.fromarray((np.clip(mask, 0.0, 1.0) * 255).astype(np.uint8), "L")
@@ -1326,30 +1800,32 @@ def _blur(mask: np.ndarray, radius: float) -> np.ndarray:
     return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
 
 
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+def _shift(mask: FloatArray, dx: int, dy: int) -> FloatArray:
     out = np.zeros_like(mask)
     h, w = mask.shape
-    out[max(dy, 0): h + min(dy, 0), max(dx, 0): w + min(dx, 0)] = mask[
-        max(-dy, 0): h - max(dy, 0), max(-dx, 0): w - max(dx, 0)
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = mask[
+        max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
     ]
     return out
 
 
-def _background(size: tuple[int, int], background: RGB, rng: np.random.Generator) -> np.ndarray:
+def _background(size: tuple[int, int], background: RGB, rng: np.random.Generator) -> FloatArray:
     """A studio backdrop: the season's tint with a little jitter, lighter at the top centre."""
     w, h = size
     # Mostly a change of exposure, barely of hue: a season's tint stays recognisable.
     jitter = float(rng.integers(-4, 5)) + rng.integers(-1, 2, size=3).astype(np.float32)
     tint = np.array(background, dtype=np.float32) + jitter
-    bg = tint[None, None, :] * _falloff(h, w)[..., None]
-    return bg + 0.8 * _grain(h, w, rng)[..., None]
+    bg: FloatArray = tint[None, None, :] * _falloff(h, w)[..., None] + 0.8 * _grain(h, w, rng)[..., None]
+    return bg
 
 
 @lru_cache(maxsize=8)
-def _falloff(h: int, w: int) -> np.ndarray:
+def _falloff(h: int, w: int) -> FloatArray:
     yy, xx = _grid(h, w)
     r = np.sqrt(((xx - w / 2) / w) ** 2 + ((yy - h * 0.3) / h) ** 2)
-    return (1.0 + 0.025 - 0.09 * np.clip(r, 0.0, 1.0) ** 1.6).astype(np.float32)
+    falloff: FloatArray = (1.0 + 0.025 - 0.09 * np.clip(r, 0.0, 1.0) ** 1.6).astype(np.float32)
+    falloff.flags.writeable = False
+    return falloff
 
 
 def render_garment(
@@ -1376,6 +1852,8 @@ def render_garment(
     ):
         if len(value) != 3 or not all(0 <= int(c) <= 255 for c in value):
             raise ValueError(f"{name} must be three integers 0..255, got {value!r}")
+    if len(size) != 2 or not all(isinstance(v, int) and 16 <= v <= 4096 for v in size):
+        raise ValueError(f"size must be (width, height), each 16..4096 pixels; got {size!r}")
     kind = _kind_for(family, type_)
     rng = rng if rng is not None else np.random.default_rng(0)
     colour = (int(colour[0]), int(colour[1]), int(colour[2]))
@@ -1389,8 +1867,10 @@ def render_garment(
     w, h = size
 
     alpha = np.clip(np.maximum(np.maximum(m["body"], m["trim"]), m["metal"]), 0.0, 1.0)
-    soft = _blur(alpha, 4.0 * w / 240)
-    shadow = _blur(_shift(alpha, max(1, w // 120), max(2, h // 70)), 6.0 * w / 240)
+    # Sizes below are in pixels of the 240x336 design; ``unit`` converts them to this photo's pixels.
+    unit = min(w / _BASE_W, h / _BASE_H)
+    soft = _blur(alpha, 4.0 * unit)
+    shadow = _blur(_shift(alpha, max(1, round(2 * unit)), max(2, round(5 * unit))), 6.0 * unit)
     bg = _background(size, background, rng)
     bg *= (1.0 - 0.16 * shadow)[..., None]
 
@@ -1406,14 +1886,15 @@ def render_garment(
     yy, xx = yy[box], xx[box]
     mb = {name: layer[box] for name, layer in m.items()}
 
-    col = _fabric_texture(kind.key, pattern, colour, accent, yy, xx, rng)
+    col = _fabric_texture(kind.key, pattern, colour, accent, yy / unit, xx / unit, rng)
     for name, rgb in (("trim", cv.trim_colour), ("stitch", cv.stitch_colour), ("metal", cv.metal_colour)):
         if mb[name].any():
             amount = mb[name] * mb["body"] if name == "stitch" else mb[name]
             col += (np.array(rgb, dtype=np.float32) - col) * amount[..., None]
 
     soft_b = soft[box]
-    rim = np.clip(soft_b - _shift(soft, 3, 3)[box], 0.0, 1.0)
+    rim_shift = max(1, round(3 * unit))
+    rim = np.clip(soft_b - _shift(soft, rim_shift, rim_shift)[box], 0.0, 1.0)
     factor = 0.84 + 0.16 * np.clip((soft_b - 0.5) * 2.2, 0.0, 1.0)
     factor *= 1.0 + 0.05 * _smooth_noise(h, w, (7, 5), rng)[box]
     factor *= 1.04 - 0.07 * (yy / h) - 0.025 * (xx / w)
@@ -1421,14 +1902,16 @@ def render_garment(
     if mb["rib"].any():
         factor *= 1 - 0.16 * mb["rib"] * (0.5 + 0.5 * np.sin(xx * (2 * math.pi / 2.6)))
     col *= factor[..., None]
-    col += (70.0 * cv.gloss * rim + 55.0 * mb["light"] * (1.0 - mb["seam"]) + 2.2 * _grain(y1 - y0, x1 - x0, rng))[
-        ..., None
-    ]
+    col += (
+        70.0 * cv.gloss * rim + 55.0 * mb["light"] * (1.0 - mb["seam"]) + 2.2 * _grain(y1 - y0, x1 - x0, rng)
+    )[..., None]
     bg[box] += (col - bg[box]) * alpha[box][..., None]
     return Image.fromarray(np.clip(bg + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
-def render_product(product: DemoProduct, *, background: RGB, size: tuple[int, int] = IMAGE_SIZE) -> Image.Image:
+def render_product(
+    product: DemoProduct, *, background: RGB, size: tuple[int, int] = IMAGE_SIZE
+) -> Image.Image:
     """The product shot of a demo product; the same product always looks the same."""
     kind = product.garment_kind
     return render_garment(
@@ -1462,14 +1945,17 @@ def parse_background(text: str) -> RGB:
     return rgb
 
 
-def _check_arguments(*, n_outfits: int, id_prefix: str, background: Sequence[int]) -> None:
+def _check_arguments(*, n_outfits: int, seed: int, id_prefix: str, background: Sequence[int]) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
     if isinstance(n_outfits, bool) or not isinstance(n_outfits, int) or n_outfits < 1:
         raise ValueError(f"n_outfits must be a positive integer; got {n_outfits!r}")
     if n_outfits > 100_000:
         raise ValueError(f"n_outfits must be at most 100000; got {n_outfits}")
     if not _PREFIX_RE.fullmatch(id_prefix):
-        raise ValueError(f"id_prefix must be 1 to 3 capital letters (item ids look like 'D1000123-02'); "
-                         f"got {id_prefix!r}")
+        raise ValueError(
+            f"id_prefix must be 1 to 3 capital letters (item ids look like 'D1000123-02'); got {id_prefix!r}"
+        )
     if len(background) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in background):
         raise ValueError(f"background must be three integers 0..255; got {background!r}")
 
@@ -1515,21 +2001,10 @@ def _prepare_folder(root: Path) -> None:
         (root / name).unlink(missing_ok=True)
 
 
-def _marker_text(*, complete: bool, seed: int, n_outfits: int, background: RGB, id_prefix: str,
-                 n_products: int | None) -> str:
-    return json.dumps(
-        {
-            "generator": GENERATOR,
-            "format_version": FORMAT_VERSION,
-            "complete": complete,
-            "seed": seed,
-            "n_outfits": n_outfits,
-            "n_products": n_products,
-            "background": list(background),
-            "id_prefix": id_prefix,
-        },
-        indent=2,
-    ) + "\n"
+def _marker_text(*, complete: bool, n_products: int | None, settings: dict[str, object]) -> str:
+    marker = {"generator": GENERATOR, "format_version": FORMAT_VERSION, "complete": complete, **settings}
+    marker["n_products"] = n_products
+    return json.dumps(marker, indent=2) + "\n"
 
 
 def _save_jpeg(image: Image.Image, path: Path) -> None:
@@ -1554,14 +2029,19 @@ def write_demo_dataset(
     the same arguments give the same CSV bytes. Raises ``NotADemoFolderError`` if ``path`` holds
     anything this function did not write, ``ValueError`` for bad arguments.
     """
-    _check_arguments(n_outfits=n_outfits, id_prefix=id_prefix, background=background)
+    _check_arguments(n_outfits=n_outfits, seed=seed, id_prefix=id_prefix, background=background)
     background = (int(background[0]), int(background[1]), int(background[2]))
     root = Path(path)
     products, outfits = build_demo_dataset(n_outfits=n_outfits, seed=seed, id_prefix=id_prefix)
 
     _prepare_folder(root)
-    marker = {"seed": seed, "n_outfits": n_outfits, "background": background, "id_prefix": id_prefix}
-    _write_text_atomic(root / MARKER_NAME, _marker_text(complete=False, n_products=None, **marker))
+    settings: dict[str, object] = {
+        "seed": seed,
+        "n_outfits": n_outfits,
+        "background": list(background),
+        "id_prefix": id_prefix,
+    }
+    _write_text_atomic(root / MARKER_NAME, _marker_text(complete=False, n_products=None, settings=settings))
 
     images = root / "images"
     images.mkdir(exist_ok=True)
@@ -1580,9 +2060,13 @@ def write_demo_dataset(
 
     _write_text_atomic(
         root / "outfits.csv",
-        _csv_text(OUTFIT_COLUMNS, [{"cod_outfit": o.outfit_id, "cod_modelo_color": i} for o in outfits
-                                   for i in o.item_ids]),
+        _csv_text(
+            OUTFIT_COLUMNS,
+            [{"cod_outfit": o.outfit_id, "cod_modelo_color": i} for o in outfits for i in o.item_ids],
+        ),
     )
     _write_text_atomic(root / "products.csv", _csv_text(PRODUCT_COLUMNS, [p.row() for p in products]))
-    _write_text_atomic(root / MARKER_NAME, _marker_text(complete=True, n_products=len(products), **marker))
+    _write_text_atomic(
+        root / MARKER_NAME, _marker_text(complete=True, n_products=len(products), settings=settings)
+    )
     return DemoSummary(n_products=len(products), n_outfits=len(outfits), path=root)

@@ -75,7 +75,9 @@ def look(request: HttpRequest, pk: str) -> HttpResponse:
     shopper_look = get_object_or_404(LookRequest, pk=pk)
     groups = []
     if shopper_look.result:
-        rows = [selectors.SlotSuggestion(r["slot"], r["catalog_item"], r["score"], tuple(r["outfits"]))
-                for r in shopper_look.result.get("suggestions", [])]
+        rows = [
+            selectors.SlotSuggestion(r["slot"], r["catalog_item"], r["score"], tuple(r["outfits"]))
+            for r in shopper_look.result.get("suggestions", [])
+        ]
         groups = _suggestion_groups(rows)
     return render(request, "outfits/demo_look.html", {"look": shopper_look, "groups": groups})

@@ -178,7 +178,9 @@ def evaluate_fitb(path: Path, *, limit: int | None = None) -> Evaluation:
             exclude_outfits=library.source_outfits(entry["question"], [answer_id]),
         )
         scores = {s.catalog_item: s.score for s in ranked}
-        questions.append(([scores.get(catalog[c].pk, 0.0) for c in entry["candidates"]], int(entry["answer"])))
+        questions.append(
+            ([scores.get(catalog[c].pk, 0.0) for c in entry["candidates"]], int(entry["answer"]))
+        )
     if not questions:
         raise EvaluationError("no question could be evaluated: import and analyse the items the file names")
     return Evaluation(
@@ -188,5 +190,3 @@ def evaluate_fitb(path: Path, *, limit: int | None = None) -> Evaluation:
         model_spec=index.manifest.model_spec,
         build_id=index.manifest.build_id,
     )
-
-

@@ -145,7 +145,9 @@ class _ItemImporter:
 
     def run(self, rows: Iterable[_Row], *, total: int, batch_size: int, progress: bool) -> None:
         batch: list[_Row] = []
-        with tqdm(total=total, desc=f"{self.model._meta.verbose_name_plural}", unit="row", disable=not progress) as bar:
+        with tqdm(
+            total=total, desc=f"{self.model._meta.verbose_name_plural}", unit="row", disable=not progress
+        ) as bar:
             for row in rows:
                 batch.append(row)
                 if len(batch) >= batch_size:
@@ -160,7 +162,10 @@ class _ItemImporter:
         self.report.problems.append(RowProblem(self.file_name, row.line, row.external_id, reason))
 
     def _batch(self, rows: list[_Row]) -> None:
-        existing = {item.external_id: item for item in self.model.objects.filter(external_id__in=[r.external_id for r in rows])}
+        existing = {
+            item.external_id: item
+            for item in self.model.objects.filter(external_id__in=[r.external_id for r in rows])
+        }
         seen: set[str] = set()
         with transaction.atomic():
             for row in rows:
@@ -188,8 +193,17 @@ class _ItemImporter:
             self._problem(row, f"cannot read image {row.image_path}: {exc.strerror or exc}")
             return
         sha = hashlib.sha256(data).hexdigest()
-        wanted = {"category_id": category.pk, "attributes": row.attributes, "source": self.source, **row.fields}
-        if item is not None and item.image_sha256 == sha and all(getattr(item, k) == v for k, v in wanted.items()):
+        wanted = {
+            "category_id": category.pk,
+            "attributes": row.attributes,
+            "source": self.source,
+            **row.fields,
+        }
+        if (
+            item is not None
+            and item.image_sha256 == sha
+            and all(getattr(item, k) == v for k, v in wanted.items())
+        ):
             self.ids[row.external_id] = item.pk
             self.report.unchanged += 1
             return
@@ -297,7 +311,9 @@ def import_mango(
     folder = Path(folder)
     report = ImportReport()
     model: type[CatalogItem] | type[LibraryItem] = LibraryItem if role == "library" else CatalogItem
-    importer = _ItemImporter(model, source=source, slot_of=mango_slot, file_name="products.csv", report=report)
+    importer = _ItemImporter(
+        model, source=source, slot_of=mango_slot, file_name="products.csv", report=report
+    )
     total = _count_lines(folder / "products.csv") if (folder / "products.csv").is_file() else 0
     importer.run(_mango_rows(folder, role), total=total, batch_size=batch_size, progress=progress)
     if role == "library":
@@ -305,7 +321,9 @@ def import_mango(
     return report
 
 
-def import_myntra(folder: Path, *, source: str, batch_size: int = 200, progress: bool = False) -> ImportReport:
+def import_myntra(
+    folder: Path, *, source: str, batch_size: int = 200, progress: bool = False
+) -> ImportReport:
     """Import a Myntra-layout labelled catalog (styles.csv + images) as catalog items."""
     folder = Path(folder)
     report = ImportReport()
@@ -317,7 +335,9 @@ def import_myntra(folder: Path, *, source: str, batch_size: int = 200, progress:
     return report
 
 
-def _import_outfits(folder: Path, item_ids: dict[str, int], *, source: str, status: str, report: ImportReport) -> None:
+def _import_outfits(
+    folder: Path, item_ids: dict[str, int], *, source: str, status: str, report: ImportReport
+) -> None:
     members: dict[str, list[int]] = defaultdict(list)
     broken: dict[str, RowProblem] = {}
     for line, row in _read_csv(folder / "outfits.csv", MANGO_OUTFIT_COLUMNS):
@@ -326,7 +346,9 @@ def _import_outfits(folder: Path, item_ids: dict[str, int], *, source: str, stat
             broken.setdefault(
                 outfit,
                 RowProblem(
-                    "outfits.csv", line, product,
+                    "outfits.csv",
+                    line,
+                    product,
                     f"outfit {outfit} skipped: product {product} is not among the imported products",
                 ),
             )
@@ -335,11 +357,15 @@ def _import_outfits(folder: Path, item_ids: dict[str, int], *, source: str, stat
             members[outfit].append(item_ids[product])
     report.problems.extend(broken.values())
     wanted = {outfit: ids for outfit, ids in members.items() if outfit not in broken}
-    existing = {o.external_id: o for o in LibraryOutfit.objects.filter(source=source, external_id__in=list(wanted))}
+    existing = {
+        o.external_id: o for o in LibraryOutfit.objects.filter(source=source, external_id__in=list(wanted))
+    }
     current: dict[int, list[int]] = defaultdict(list)
-    for outfit_pk, item_pk in LibraryOutfitItem.objects.filter(
-        outfit__in=list(existing.values())
-    ).values_list("outfit_id", "item_id").order_by("outfit_id", "position"):
+    for outfit_pk, item_pk in (
+        LibraryOutfitItem.objects.filter(outfit__in=list(existing.values()))
+        .values_list("outfit_id", "item_id")
+        .order_by("outfit_id", "position")
+    ):
         current[outfit_pk].append(item_pk)
     with transaction.atomic():
         for external_id, ids in wanted.items():

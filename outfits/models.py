@@ -35,7 +35,9 @@ class Category(models.Model):
 
     name = models.CharField(max_length=120)
     level = models.CharField(max_length=10, choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # Denormalised from the root so "items of slot X" is one join, not a tree walk.
     slot = models.CharField(max_length=16, choices=Slot.choices, db_index=True)
 
@@ -63,7 +65,7 @@ class Category(models.Model):
         while node is not None:
             parts.append(node.name)
             node = node.parent
-        return " › ".join(reversed(parts))
+        return " > ".join(reversed(parts))
 
 
 class Garment(models.Model):
@@ -206,7 +208,9 @@ class ImageAnalysis(models.Model):
     library_item = models.ForeignKey(
         LibraryItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
     )
-    look = models.ForeignKey(LookRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses")
+    look = models.ForeignKey(
+        LookRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
     model_spec = models.CharField(max_length=120, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
     error = models.TextField(blank=True)
@@ -248,7 +252,9 @@ class ImageAnalysis(models.Model):
                 name="analysis_unique_library_item_spec",
             ),
             models.UniqueConstraint(
-                fields=["look", "model_spec"], condition=Q(look__isnull=False), name="analysis_unique_look_spec"
+                fields=["look", "model_spec"],
+                condition=Q(look__isnull=False),
+                name="analysis_unique_look_spec",
             ),
         ]
 
@@ -285,7 +291,9 @@ class IndexBuild(models.Model):
     class Meta:
         ordering: ClassVar = ["-created_at"]
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="index_build_one_active"),
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="index_build_one_active"
+            ),
         ]
 
     def __str__(self) -> str:

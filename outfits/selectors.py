@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from recsys.index import IndexCache, IndexSet
+from recsys.slot_classifier import FILE_NAME as SLOT_CLASSIFIER_FILE
+from recsys.slot_classifier import SlotClassifier
 from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as recsys_complete_the_look
 
@@ -33,6 +34,7 @@ COMPLEMENTS: dict[Slot, tuple[Slot, ...]] = {
 _OVERFETCH = 3
 
 _indexes = IndexCache()
+_slot_classifiers: dict[Path, SlotClassifier] = {}
 
 
 class NoIndex(RuntimeError):
@@ -81,25 +83,21 @@ def newest_model_spec() -> str | None:
     )
 
 
-def slot_guess(index: IndexSet, embedding: np.ndarray, *, k: int = 15) -> tuple[str, float] | None:
-    """Which slot a photo shows: a similarity-weighted vote of its nearest labelled garments.
+def slot_guess(index: IndexSet, embedding: np.ndarray) -> tuple[str, float] | None:
+    """Which slot a photo shows, by the build's slot probe (None for a build without one).
 
-    Classify first, then search within the class: the index is split by slot, so the nearest
-    neighbours of every slot compete and the strongest slots win the vote.
+    A shopper's photo is centred like a catalog photo: it will be matched against the shop's items.
     """
-    votes: list[tuple[float, str]] = []
-    for population in ("catalog", "library"):
-        for slot in index.slots(population):
-            votes += [(n.similarity, slot) for n in index.nearest(population, slot, embedding, k)]
-    if not votes:
-        return None
-    votes.sort(reverse=True)
-    tally: dict[str, float] = {}
-    for similarity, slot in votes[:k]:
-        # A sharp weighting: a handful of near-identical garments outvote many loose matches.
-        tally[slot] = tally.get(slot, 0.0) + math.exp(similarity / 0.1)
-    slot = max(tally, key=lambda name: tally[name])
-    return slot, tally[slot] / sum(tally.values())
+    build_dir = Path(settings.INDEX_DIR) / index.manifest.build_id
+    classifier = _slot_classifiers.get(build_dir)
+    if classifier is None:
+        if not (build_dir / SLOT_CLASSIFIER_FILE).exists():
+            return None
+        classifier = SlotClassifier.load(build_dir)
+        _slot_classifiers.clear()  # one build is active at a time; keep only its probe
+        _slot_classifiers[build_dir] = classifier
+    guess = classifier.predict(index.center("catalog", embedding))
+    return guess.slot, guess.confidence
 
 
 def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[LibraryPiece]]:
@@ -114,7 +112,9 @@ def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[Librar
     for outfit_id, item_id, slot in LibraryOutfitItem.objects.filter(outfit__in=outfits).values_list(
         "outfit_id", "item_id", "item__category__slot"
     ):
-        by_outfit.setdefault(outfit_id, []).append(LibraryPiece(library_item=item_id, outfit=outfit_id, slot=slot))
+        by_outfit.setdefault(outfit_id, []).append(
+            LibraryPiece(library_item=item_id, outfit=outfit_id, slot=slot)
+        )
     wanted = set(library_items)
     for outfit_pieces in by_outfit.values():
         for piece in outfit_pieces:
@@ -147,9 +147,9 @@ def complete_the_look(
         )
         if in_stock_only:
             sellable = set(
-                CatalogItem.objects.filter(pk__in=[s.catalog_item for s in ranked], in_stock=True).values_list(
-                    "pk", flat=True
-                )
+                CatalogItem.objects.filter(
+                    pk__in=[s.catalog_item for s in ranked], in_stock=True
+                ).values_list("pk", flat=True)
             )
             ranked = [s for s in ranked if s.catalog_item in sellable]
         found += [SlotSuggestion(wanted, s.catalog_item, s.score, s.outfits) for s in ranked[:k]]
@@ -174,7 +174,9 @@ def _require_index() -> IndexSet:
     return index
 
 
-def item_complete_the_look(item: CatalogItem, *, slots: Sequence[str], k: int) -> tuple[IndexSet, list[SlotSuggestion]]:
+def item_complete_the_look(
+    item: CatalogItem, *, slots: Sequence[str], k: int
+) -> tuple[IndexSet, list[SlotSuggestion]]:
     index = _require_index()
     vector = item_embedding(item, index.manifest.model_spec)
     wanted = list(slots) or [s.value for s in COMPLEMENTS[Slot(item.slot)]]
@@ -189,6 +191,8 @@ def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int
     vector = item_embedding(item, index.manifest.model_spec)
     neighbours = index.nearest("catalog", item.slot, vector, k * _OVERFETCH, exclude={item.pk})
     sellable = set(
-        CatalogItem.objects.filter(pk__in=[n.key for n in neighbours], in_stock=True).values_list("pk", flat=True)
+        CatalogItem.objects.filter(pk__in=[n.key for n in neighbours], in_stock=True).values_list(
+            "pk", flat=True
+        )
     )
     return index, [(n.key, n.similarity) for n in neighbours if n.key in sellable][:k]

@@ -52,11 +52,13 @@ STALE_AFTER = timedelta(minutes=15)
 
 
 def vision_embedder() -> GarmentEmbedder:
-    """The process's one image–text model (loaded on first use, then cached by vision.registry)."""
-    from vision.registry import get_embedder
+    """The process's one image-text model (loaded on first use, then cached by vision.registry)."""
+    from vision.embed import get_embedder
 
     return get_embedder(
-        models_dir=settings.MODELS_DIR, model_name=settings.CTL_VISION_MODEL, weights=settings.CTL_VISION_WEIGHTS
+        models_dir=settings.MODELS_DIR,
+        model_name=settings.CTL_VISION_MODEL,
+        weights=settings.CTL_VISION_WEIGHTS,
     )
 
 
@@ -87,9 +89,9 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     subject = f"{kind}_item"
     items = list(model.objects.filter(pk__in=list(ids)).select_related("category"))
     done = dict(
-        ImageAnalysis.objects.filter(**{f"{subject}__in": items, "model_spec": spec, "status": "ok"}).values_list(
-            f"{subject}_id", "image_sha256"
-        )
+        ImageAnalysis.objects.filter(
+            **{f"{subject}__in": items, "model_spec": spec, "status": "ok"}
+        ).values_list(f"{subject}_id", "image_sha256")
     )
     todo = [item for item in items if force or done.get(item.pk) != item.image_sha256]
     images, ready, failed = [], [], 0
@@ -214,11 +216,13 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     Files are written beside the old build and swapped in by flipping `active` in one transaction,
     so readers switch builds between two requests. Old build folders are pruned.
     """
-    from recsys.index import IndexBuilder, remove_builds
+    from recsys.index import IndexBuilder, IndexSet, remove_builds
+    from recsys.slot_classifier import fit_slot_classifier
 
     now = timezone.now()
     claimed = IndexBuild.objects.filter(
-        Q(status=IndexBuild.Status.PENDING) | Q(status=IndexBuild.Status.BUILDING, started_at__lt=now - STALE_AFTER),
+        Q(status=IndexBuild.Status.PENDING)
+        | Q(status=IndexBuild.Status.BUILDING, started_at__lt=now - STALE_AFTER),
         pk=build_pk,
     ).update(status=IndexBuild.Status.BUILDING, started_at=now)
     if not claimed:
@@ -230,6 +234,7 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         if spec is None:
             raise RuntimeError("no analysed garments yet: analyse the catalog and library first")
         builder: IndexBuilder | None = None
+        labelled: dict[str, tuple[list[np.ndarray], list[str]]] = {"catalog": ([], []), "library": ([], [])}
         for population, subject in (("catalog", "catalog_item"), ("library", "library_item")):
             rows = (
                 ImageAnalysis.objects.filter(**{f"{subject}__isnull": False}, model_spec=spec, status="ok")
@@ -241,10 +246,20 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
                 if builder is None:
                     builder = IndexBuilder(model_spec=spec, dim=int(vector.shape[0]))
                 builder.add(population, slot, key, vector)
+                labelled[population][0].append(vector)
+                labelled[population][1].append(slot)
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
         settings.INDEX_DIR.mkdir(parents=True, exist_ok=True)
-        manifest = builder.write(Path(settings.INDEX_DIR), build_id=build.build_id, n_trees=settings.CTL_INDEX_TREES)
+        manifest = builder.write(
+            Path(settings.INDEX_DIR), build_id=build.build_id, n_trees=settings.CTL_INDEX_TREES
+        )
+        # The slot probe ships inside the build it was fitted on, before the build becomes active.
+        build_dir = Path(settings.INDEX_DIR) / build.build_id
+        written = IndexSet.load(build_dir, expect_model_spec=spec)
+        centred = [np.stack([written.center(p, row) for row in rows]) for p, (rows, _) in labelled.items() if rows]
+        slots = [slot for rows, slot_list in labelled.values() for slot in slot_list if rows]
+        fit_slot_classifier(np.concatenate(centred), slots).save(build_dir)
     except (OperationalError, InterfaceError):
         # Transient: hand the build back so the task's retry can claim it again.
         IndexBuild.objects.filter(pk=build_pk).update(status=IndexBuild.Status.PENDING)
@@ -270,7 +285,9 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         .order_by("-finished_at")
         .values_list("build_id", flat=True)[: settings.CTL_INDEX_KEEP_BUILDS]
     )
-    keep += list(IndexBuild.objects.filter(status__in=["pending", "building"]).values_list("build_id", flat=True))
+    keep += list(
+        IndexBuild.objects.filter(status__in=["pending", "building"]).values_list("build_id", flat=True)
+    )
     remove_builds(Path(settings.INDEX_DIR), keep=keep)
     return IndexBuild.objects.get(pk=build_pk)
 
@@ -296,7 +313,11 @@ def look_create(
 
     open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
     sha = hashlib.sha256(photo).hexdigest()
-    suffix = Path(filename).suffix.lower() if Path(filename).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"} else ".jpg"
+    suffix = (
+        Path(filename).suffix.lower()
+        if Path(filename).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
+        else ".jpg"
+    )
     with transaction.atomic():
         look = LookRequest(
             image_sha256=sha, garment_slot=garment_slot, wanted_slots=list(wanted_slots), k=k, api_key=api_key
@@ -317,7 +338,8 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
 
     now = timezone.now()
     claimed = LookRequest.objects.filter(
-        Q(status=LookRequest.Status.PENDING) | Q(status=LookRequest.Status.RUNNING, started_at__lt=now - STALE_AFTER),
+        Q(status=LookRequest.Status.PENDING)
+        | Q(status=LookRequest.Status.RUNNING, started_at__lt=now - STALE_AFTER),
         pk=look_id,
     ).update(status=LookRequest.Status.RUNNING, started_at=now)
     if not claimed:
@@ -390,7 +412,10 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
     from .categories import CategoryTree
 
     tree = CategoryTree()
-    existing = {i.external_id: i for i in CatalogItem.objects.filter(external_id__in=[d["external_id"] for d in items])}
+    existing = {
+        i.external_id: i
+        for i in CatalogItem.objects.filter(external_id__in=[d["external_id"] for d in items])
+    }
     photos: dict[int, tuple[str, bytes]] = {}
     for position, data in enumerate(items):
         photo = data.get("image_base64")
@@ -414,8 +439,10 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
         } | {"category": category, "source": source}
         item = existing.get(data["external_id"])
         sha, photo = photos.get(position, (None, None))
-        if item is not None and (sha is None or sha == item.image_sha256) and all(
-            getattr(item, key) == value for key, value in fields.items()
+        if (
+            item is not None
+            and (sha is None or sha == item.image_sha256)
+            and all(getattr(item, key) == value for key, value in fields.items())
         ):
             unchanged += 1
             continue

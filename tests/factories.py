@@ -23,7 +23,9 @@ def garment_photo(
     fmt: str = "JPEG",
     seed: int = 0,
 ) -> bytes:
-    image = render_garment(family, type_, colour, pattern, background=background, rng=np.random.default_rng(seed))
+    image = render_garment(
+        family, type_, colour, pattern, background=background, rng=np.random.default_rng(seed)
+    )
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
@@ -36,7 +38,7 @@ def huge_png_header(width: int = 20000, height: int = 20000) -> bytes:
     return buffer.getvalue()
 
 
-def small_shop(root: Path, *, outfits: int = 18) -> tuple[Path, Path]:
+def small_shop(root: Path, *, outfits: int = 40) -> tuple[Path, Path]:
     """A tiny library (cream photos) and catalog (grey photos: another season) in MANGO layout."""
     library = root / "library"
     catalog = root / "catalog"

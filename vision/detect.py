@@ -20,6 +20,7 @@ from PIL import Image
 
 BoolMask = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
 
 # The backdrop every isolated garment is put on: a light studio grey. Close to the white most
 # product shots use (so the ImageNet network sees a familiar scene), but not pure white, so white
@@ -36,20 +37,25 @@ BORDER_PIXELS: Final = 2
 BORDER_SMOOTHING: Final = 11
 
 # Colour distances are RGB Euclidean, 0..441.
-# A border sample further than max(OFF_BACKDROP_MIN, OFF_BACKDROP_FACTOR x the median border distance)
-# from the border's median colour is not backdrop (the garment touches that edge there).
-OFF_BACKDROP_MIN: Final = 12.0
-OFF_BACKDROP_FACTOR: Final = 4.0
-# Plain-backdrop test. Studio backdrops, lighting gradient included, stay well inside both limits;
+# A border sample is garment reaching the edge (not backdrop) when it is further than OFF_COLOUR from
+# the border's median colour, or further than max(OFF_STRETCH_MIN, OFF_STRETCH_FACTOR x typical)
+# from the median of its own stretch of the edge (a sixth of it). Studio lighting shades one side
+# of a backdrop by up to about 30, hence the generous first test; the second catches garment that
+# is only a little off.
+OFF_COLOUR: Final = 40.0
+OFF_STRETCH_MIN: Final = 12.0
+EDGE_STRETCHES: Final = 6
+OFF_STRETCH_FACTOR: Final = 4.0
+# Plain-backdrop test. Studio backdrops, lighting gradient included, stay inside all three limits;
 # street and room photos fail one of them, and then the whole image counts as the garment.
-MAX_BORDER_SPREAD: Final = 25.0  # median distance of border samples from their median colour
+MAX_BORDER_SPREAD: Final = 40.0  # median distance of border samples from their median colour
 MIN_BORDER_BACKDROP_SHARE: Final = 0.6  # share of border samples that are backdrop
 MAX_BACKDROP_NOISE: Final = 6.0  # median distance of border pixels from the fitted backdrop
 
 # A pixel is garment when its distance from the fitted backdrop exceeds
 # max(MIN_GARMENT_DISTANCE, NOISE_FACTOR x backdrop noise). The floor is low because the backdrop
 # is modelled per pixel (gradient included): a white shirt on a cream backdrop differs by about 10.
-MIN_GARMENT_DISTANCE: Final = 8.0
+MIN_GARMENT_DISTANCE: Final = 10.0
 NOISE_FACTOR: Final = 5.0
 
 # Fewer garment pixels than this share of the image means we found nothing.
@@ -58,8 +64,15 @@ MIN_GARMENT_SHARE: Final = 0.002
 # Below this many pixels on a side there is no border band and garment to tell apart.
 MIN_DETECT_SIDE: Final = 16
 
-# Hole filling stops after this many row+column sweeps (a maze-like mask; never seen on garments).
-MAX_FILL_SWEEPS: Final = 16
+# Mask clean-up: gaps up to 2 * CLOSE_RADIUS working pixels inside a garment are closed.
+CLOSE_RADIUS: Final = 2
+
+# isolate_garment: backdrop pixels within this distance of the fitted backdrop become exactly the
+# neutral colour (JPEG noise and backdrop texture sit well below it).
+BACKDROP_NOISE_FLOOR: Final = 6.0
+
+# Separate parts smaller than this share of the largest part are specks, not garment.
+KEEP_PART_SHARE: Final = 0.1
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ class Foreground:
     mask: BoolMask = field(compare=False, repr=False)
     # False for street or room photos (and blank ones): box and mask are then the whole image.
     on_plain_backdrop: bool = True
+    # The fitted backdrop colour at every pixel of a downscaled copy (h, w, 3); None if not plain.
+    backdrop: npt.NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
 
 
 def find_garment(image: Image.Image) -> Foreground:
@@ -128,43 +143,89 @@ def find_garment(image: Image.Image) -> Foreground:
     box = _bounding_box(mask)
     if box is None:
         return _whole_image(width, height, backdrop.colour)
-    return Foreground(box=box, coverage=float(mask.mean()), background_rgb=backdrop.colour, mask=mask)
+    surface = np.clip(np.rint(backdrop.surface.transpose(1, 2, 0)), 0, 255).astype(np.uint8)
+    return Foreground(
+        box=box,
+        coverage=float(mask.mean()),
+        background_rgb=backdrop.colour,
+        mask=mask,
+        backdrop=surface,
+    )
 
 
 def isolate_garment(image: Image.Image, foreground: Foreground, *, margin: float = 0.05) -> Image.Image:
-    """Crop to the garment, paint the backdrop NEUTRAL_BACKGROUND and pad to a square.
+    """Crop to the garment, turn the backdrop into NEUTRAL_BACKGROUND and pad to a square.
 
     This is what makes embeddings robust to backdrop drift: after it, the same garment shot on cream
     and on grey gives (nearly) the same pixels, so the network gives (nearly) the same features.
-    The square keeps the whole garment inside the network's centre crop, unstretched. `margin` is a
-    fraction of the box's longer side added on every side, so the outline is never touching the edge.
+
+    Pixels outside the garment mask that match the fitted backdrop become exactly the neutral
+    colour. Those that differ a little (below the garment threshold: the faint body of a white top
+    on a cream backdrop, a soft shadow) keep that difference, on the neutral colour instead of on
+    the backdrop, so a garment the mask missed is toned, not erased. The square keeps the whole
+    garment inside the network's centre crop, unstretched; `margin` is a fraction of the box's longer
+    side added on every side.
     """
     rgb = image.convert("RGB") if image.mode != "RGB" else image
-    if rgb.size != (foreground.mask.shape[1], foreground.mask.shape[0]):
+    mask = foreground.mask
+    if rgb.size != (mask.shape[1], mask.shape[0]):
         raise ValueError(
-            f"foreground was found on a {foreground.mask.shape[1]}x{foreground.mask.shape[0]} image, "
+            f"foreground was found on a {mask.shape[1]}x{mask.shape[0]} image, "
             f"not this {rgb.width}x{rgb.height} one"
         )
     box = foreground.box
     pad = round(margin * max(box.width, box.height))
     x0, y0 = max(0, box.x0 - pad), max(0, box.y0 - pad)
     x1, y1 = min(rgb.width, box.x1 + pad), min(rgb.height, box.y1 + pad)
-
     crop = rgb.crop((x0, y0, x1, y1))
-    keep = Image.fromarray(foreground.mask[y0:y1, x0:x1])  # mode "1"
+    if foreground.backdrop is not None:
+        crop = _neutralise_backdrop(crop, mask[y0:y1, x0:x1], foreground.backdrop, rgb.size, (x0, y0))
     square = Image.new("RGB", (max(crop.size),) * 2, NEUTRAL_BACKGROUND)
-    square.paste(crop, ((square.width - crop.width) // 2, (square.height - crop.height) // 2), keep)
+    square.paste(crop, ((square.width - crop.width) // 2, (square.height - crop.height) // 2))
     return square
 
 
+def _neutralise_backdrop(
+    crop: Image.Image,
+    garment: BoolMask,
+    backdrop: npt.NDArray[np.uint8],
+    image_size: tuple[int, int],
+    origin: tuple[int, int],
+) -> Image.Image:
+    # The backdrop surface was fitted on a downscaled copy: resample just the crop's part of it.
+    scale_x = backdrop.shape[1] / image_size[0]
+    scale_y = backdrop.shape[0] / image_size[1]
+    source_box = (
+        origin[0] * scale_x,
+        origin[1] * scale_y,
+        (origin[0] + crop.width) * scale_x,
+        (origin[1] + crop.height) * scale_y,
+    )
+    expected = Image.fromarray(backdrop, mode="RGB").resize(
+        crop.size, Image.Resampling.BILINEAR, box=source_box
+    )
+    # Channels first and contiguous, so each numpy pass runs over long rows, not RGB triples.
+    pixels = np.ascontiguousarray(np.asarray(crop, dtype=np.float32).transpose(2, 0, 1))
+    residual = pixels - np.asarray(expected, dtype=np.float32).transpose(2, 0, 1)
+    distance = np.sqrt(np.square(residual).sum(axis=0))
+    # The mask was found at a coarser scale, so its outline runs through pixels that are partly or
+    # wholly backdrop; left as they are, they draw a cream or grey line around the garment. Deep
+    # inside the mask, pixels are garment whatever their colour; along the outline, only pixels that
+    # differ from the backdrop as much as garment does.
+    factor = -(-image_size[0] // backdrop.shape[1])
+    keep = _erode(garment, factor + 1) | (garment & (distance >= MIN_GARMENT_DISTANCE))
+    # Soft shrinkage: residuals up to BACKDROP_NOISE_FLOOR vanish, larger ones fade in continuously.
+    residual *= np.clip(1.0 - BACKDROP_NOISE_FLOOR / np.maximum(distance, 1e-6), 0.0, 1.0)
+    residual += np.array(NEUTRAL_BACKGROUND, dtype=np.float32)[:, None, None]
+    toned = np.where(keep, pixels, residual)
+    return Image.fromarray(np.clip(toned, 0, 255).astype(np.uint8).transpose(1, 2, 0), mode="RGB")
+
+
 def _downscaled(image: Image.Image) -> Image.Image:
-    longer = max(image.size)
-    if longer <= DETECT_MAX_SIDE:
-        return image
-    scale = DETECT_MAX_SIDE / longer
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    # BOX averages whole source pixels: cheap and without ringing at the garment's outline.
-    return image.resize(size, Image.Resampling.BOX)
+    # An integer reduce() averages whole blocks of pixels: the cheapest resampling, with no ringing
+    # at the garment's outline; the working copy ends up between DETECT_MAX_SIDE / 2 and it.
+    factor = -(-max(image.size) // DETECT_MAX_SIDE)
+    return image.reduce(factor) if factor > 1 else image
 
 
 @dataclass(frozen=True)
@@ -175,38 +236,68 @@ class _Backdrop:
 
 
 def _fit_backdrop(pixels: FloatArray) -> _Backdrop:
-    band = min(BORDER_PIXELS, pixels.shape[1] // 2, pixels.shape[2] // 2) or 1
-    # (3, length) colour profiles along each edge; the median across the band drops single specks.
-    top = np.median(pixels[:, :band, :], axis=1)
-    bottom = np.median(pixels[:, -band:, :], axis=1)
-    left = np.median(pixels[:, :, :band], axis=2)
-    right = np.median(pixels[:, :, -band:], axis=2)
-    edges = np.concatenate([top, bottom, left, right], axis=1)
-    colour = np.median(edges, axis=1)
-    off = np.sqrt(np.square(edges - colour[:, None]).sum(axis=0))
-    spread = float(np.median(off))
-    tolerance = max(OFF_BACKDROP_MIN, OFF_BACKDROP_FACTOR * spread)
-    plain = spread <= MAX_BORDER_SPREAD and float(np.mean(off <= tolerance)) >= MIN_BORDER_BACKDROP_SHARE
-    if not plain:
+    band = min(BORDER_PIXELS, pixels.shape[1] // 2, pixels.shape[2] // 2)
+    # (3, length) colour profiles along each edge, averaged across the band against JPEG noise.
+    profiles = (
+        pixels[:, :band, :].mean(axis=1),  # top
+        pixels[:, -band:, :].mean(axis=1),  # bottom
+        pixels[:, :, :band].mean(axis=2),  # left
+        pixels[:, :, -band:].mean(axis=2),  # right
+    )
+    colour = np.median(np.concatenate(profiles, axis=1), axis=1)
+    spread = float(np.median(np.concatenate([_distance(p, colour[:, None]) for p in profiles])))
+    on_backdrop = [_on_backdrop(profile, colour) for profile in profiles]
+    backdrop_share = float(np.mean(np.concatenate(on_backdrop)))
+    if spread > MAX_BORDER_SPREAD or backdrop_share < MIN_BORDER_BACKDROP_SHARE:
         return _Backdrop(colour=_as_rgb(colour), plain=False, surface=pixels)
-
     top, bottom, left, right = (
-        _backdrop_profile(profile, colour, tolerance) for profile in (top, bottom, left, right)
+        _bridged(profile, keep) for profile, keep in zip(profiles, on_backdrop, strict=True)
     )
     return _Backdrop(colour=_as_rgb(colour), plain=True, surface=_coons_patch(top, bottom, left, right))
 
 
-def _backdrop_profile(profile: FloatArray, colour: FloatArray, tolerance: float) -> FloatArray:
+def _on_backdrop(profile: FloatArray, colour: FloatArray) -> BoolMask:
+    """Which samples along one edge are backdrop rather than garment reaching the edge.
+
+    Garment is what stands out from the backdrop's overall colour by a lot, or from its own
+    stretch of the edge (a running median) by a little. The second test follows lighting gradients
+    and shadowed corners, which can drift 20-30 from the overall colour.
+    """
+    local_off = _distance(profile, _stretch_medians(profile))
+    local_tolerance = max(OFF_STRETCH_MIN, OFF_STRETCH_FACTOR * float(np.median(local_off)))
+    off_colour: BoolMask = _distance(profile, colour[:, None]) > OFF_COLOUR
+    return ~off_colour & (local_off <= local_tolerance)
+
+
+def _stretch_medians(profile: FloatArray) -> FloatArray:
+    # The median of each of EDGE_STRETCHES equal stretches, interpolated between stretch centres: a
+    # running median's robustness for the price of one median call.
+    length = profile.shape[1]
+    stretch = max(1, -(-length // EDGE_STRETCHES))
+    count = -(-length // stretch)
+    padded = np.pad(profile, ((0, 0), (0, count * stretch - length)), mode="edge")
+    medians = np.median(padded.reshape(3, count, stretch), axis=2)
+    centres = np.arange(count, dtype=np.float32) * stretch + (stretch - 1) / 2
+    positions = np.arange(length, dtype=np.float32)
+    return np.stack([np.interp(positions, centres, channel) for channel in medians]).astype(np.float32)
+
+
+def _bridged(profile: FloatArray, on_backdrop: BoolMask) -> FloatArray:
     # Where the garment reaches this edge, bridge the gap from the backdrop on either side.
-    positions = np.arange(profile.shape[1])
-    is_backdrop = np.sqrt(np.square(profile - colour[:, None]).sum(axis=0)) <= tolerance
-    if is_backdrop.sum() < 2:
-        bridged = np.repeat(colour[:, None], profile.shape[1], axis=1)
-    else:
-        bridged = np.stack(
-            [np.interp(positions, positions[is_backdrop], channel[is_backdrop]) for channel in profile]
-        )
-    return _moving_average(bridged.astype(np.float32), BORDER_SMOOTHING)
+    if on_backdrop.sum() < 2:
+        flat = np.median(profile, axis=1, keepdims=True)
+        return np.repeat(flat, profile.shape[1], axis=1).astype(np.float32)
+    positions = np.arange(profile.shape[1], dtype=np.float32)
+    bridged = np.stack(
+        [np.interp(positions, positions[on_backdrop], channel[on_backdrop]) for channel in profile]
+    ).astype(np.float32)
+    return _moving_average(bridged, BORDER_SMOOTHING)
+
+
+def _distance(colours: FloatArray, reference: FloatArray) -> FloatArray:
+    """RGB Euclidean distance over axis 0 (channels first)."""
+    distance: FloatArray = np.sqrt(np.square(colours - reference).sum(axis=0))
+    return distance
 
 
 def _moving_average(profile: FloatArray, window: int) -> FloatArray:
@@ -241,7 +332,8 @@ def _coons_patch(top: FloatArray, bottom: FloatArray, left: FloatArray, right: F
         ],
         axis=1,
     )  # (3, 4, W)
-    return np.matmul(rows, cols)
+    surface: FloatArray = np.matmul(rows, cols)
+    return surface
 
 
 def _border(values: FloatArray) -> FloatArray:
@@ -257,12 +349,19 @@ def _border(values: FloatArray) -> FloatArray:
 
 
 def _clean(mask: BoolMask) -> BoolMask:
-    # Opening drops isolated specks (dust, JPEG noise); closing joins a garment split by a thin
-    # highlight; filling keeps garment pixels that happen to match the backdrop colour (a cream
-    # shirt's highlights on a cream backdrop) so isolate_garment does not paint over them.
-    opened = _dilate(_erode(mask, 1), 1)
-    closed = _erode(_dilate(opened, 2), 2)
-    return _fill_holes(closed)
+    # Closing joins a garment split by a thin highlight. No opening: it would erase a necklace chain.
+    closed = _erode(_dilate(mask, CLOSE_RADIUS), CLOSE_RADIUS)
+    # Small separate parts are specks (dust, a shadowed corner of the backdrop), not garment: they
+    # would stretch the box. Parts of similar size (a pair of shoes, earrings) all stay.
+    garment = _Runs(closed, diagonal=True)
+    areas = garment.component_areas()
+    if areas.size == 0:
+        return closed
+    kept = garment.paint(areas >= KEEP_PART_SHARE * areas.max())
+    # Fill holes: backdrop-coloured pixels the garment encloses (a cream shirt's highlights on a
+    # cream backdrop) are garment, so isolate_garment does not paint over them.
+    backdrop = _Runs(~kept, diagonal=False)
+    return ~backdrop.paint(backdrop.component_touches_edge())
 
 
 def _dilate(mask: BoolMask, radius: int) -> BoolMask:
@@ -293,43 +392,84 @@ def _or_shifted(target: BoolMask, source: BoolMask, step: int, axis: int) -> Non
         target[:, :step] |= source[:, -step:]
 
 
-def _fill_holes(mask: BoolMask) -> BoolMask:
-    # Everything not reachable from the image edge without crossing garment is garment.
-    free = ~mask
-    outside = np.zeros_like(mask)
-    outside[0], outside[-1], outside[:, 0], outside[:, -1] = free[0], free[-1], free[:, 0], free[:, -1]
-    # Alternate row and column sweeps; each sweep carries "outside" along a whole run of free
-    # pixels, so a handful of sweeps reach every nook a real garment outline has.
-    for _ in range(MAX_FILL_SWEEPS):
-        grown = _sweep_runs(free, outside)
-        grown = _sweep_runs(free.T, grown.T).T
-        if np.array_equal(grown, outside):
-            break
-        outside = grown
-    return ~outside
+class _Runs:
+    """Connected components of a mask, computed on its horizontal runs of pixels.
 
+    A garment mask has a few hundred runs, so labelling runs (vectorised union of overlapping runs
+    in neighbouring rows) is cheap with numpy alone; scipy.ndimage is not a web dependency.
+    """
 
-def _sweep_runs(free: BoolMask, reached: BoolMask) -> BoolMask:
-    """Mark every run of free pixels along a row that contains a reached pixel as reached."""
-    width = free.shape[1]
-    flat_free = np.ascontiguousarray(free).ravel()
-    flat_reached = np.ascontiguousarray(reached).ravel()
-    previous_free = np.zeros_like(flat_free)
-    previous_free[1:] = flat_free[:-1]
-    previous_free[::width] = False  # runs stop at the end of a row
-    run_id = np.cumsum(flat_free & ~previous_free)
-    run_reached = np.zeros(int(run_id[-1]) + 1, dtype=bool)
-    run_reached[run_id[flat_reached & flat_free]] = True
-    run_reached[0] = False  # id 0: pixels before the first run of their row, never free
-    return (flat_free & run_reached[run_id]).reshape(free.shape) | reached
+    def __init__(self, mask: BoolMask, *, diagonal: bool) -> None:
+        self.shape = mask.shape
+        width = mask.shape[1]
+        flat = np.ascontiguousarray(mask).ravel()
+        before = np.zeros_like(flat)
+        before[1:] = flat[:-1]
+        before[::width] = False
+        after = np.zeros_like(flat)
+        after[:-1] = flat[1:]
+        after[width - 1 :: width] = False
+        self.start = np.flatnonzero(flat & ~before)
+        self.end = np.flatnonzero(flat & ~after)  # inclusive
+        self.row = self.start // width
+        self.first_col = self.start % width
+        self.last_col = self.end % width
+        self.label = self._label(width, reach=1 if diagonal else 0)
+
+    def _label(self, width: int, *, reach: int) -> IntArray:
+        runs = self.start.size
+        # Runs sorted by (row, column) and disjoint within a row, so for each run the runs of the
+        # row above that touch it form one contiguous index range [low, high).
+        stride = width + 2
+        first_key = self.row * stride + self.first_col
+        last_key = self.row * stride + self.last_col
+        above = (self.row - 1) * stride
+        low = np.searchsorted(last_key, above + self.first_col - reach, side="left")
+        high = np.searchsorted(first_key, above + self.last_col + reach, side="right")
+        count = np.maximum(high - low, 0)
+        lower = np.repeat(np.arange(runs), count)
+        upper = np.repeat(low, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+        label = np.arange(runs)
+        # Propagate the smallest run index through touching pairs, with pointer jumping.
+        while True:
+            smallest = np.minimum(label[upper], label[lower])
+            grown = label.copy()
+            np.minimum.at(grown, upper, smallest)
+            np.minimum.at(grown, lower, smallest)
+            grown = grown[grown[grown]]
+            if np.array_equal(grown, label):
+                return label
+            label = grown
+
+    def component_areas(self) -> IntArray:
+        lengths = self.end - self.start + 1
+        return np.bincount(self.label, weights=lengths, minlength=self.start.size).astype(np.int64)
+
+    def component_touches_edge(self) -> BoolMask:
+        height, width = self.shape
+        on_edge = (self.row == 0) | (self.row == height - 1) | (self.first_col == 0)
+        on_edge |= self.last_col == width - 1
+        touches = np.zeros(self.start.size, dtype=bool)
+        touches[self.label[on_edge]] = True
+        return touches
+
+    def paint(self, components: BoolMask) -> BoolMask:
+        """The mask of the pixels whose component is True in `components` (indexed by label)."""
+        chosen = components[self.label]
+        edges = np.zeros(self.shape[0] * self.shape[1] + 1, dtype=np.int8)
+        np.add.at(edges, self.start[chosen], 1)
+        np.add.at(edges, self.end[chosen] + 1, -1)
+        painted: BoolMask = (np.cumsum(edges[:-1]) > 0).reshape(self.shape)
+        return painted
 
 
 def _resized_mask(mask: BoolMask, size: tuple[int, int]) -> BoolMask:
     if (mask.shape[1], mask.shape[0]) == size:
         return mask
-    # Bilinear then a 50% cut gives a smoother outline than nearest-neighbour blocks.
-    small = Image.fromarray(mask.astype(np.uint8) * 255, mode="L")
-    return np.asarray(small.resize(size, Image.Resampling.BILINEAR)) >= 128
+    # Nearest neighbour: a few working pixels of outline precision are lost, which isolate_garment's
+    # soft toning of near-backdrop pixels hides; a smoother resampling costs more than detection.
+    resized: BoolMask = np.asarray(Image.fromarray(mask).resize(size, Image.Resampling.NEAREST))
+    return resized
 
 
 def _bounding_box(mask: BoolMask) -> Box | None:

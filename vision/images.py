@@ -93,35 +93,45 @@ def _read_bytes(source: bytes | str | os.PathLike[str]) -> bytes:
 
 
 def _identify(data: bytes, *, max_pixels: int) -> Image.Image:
-    # Turn Pillow's own bomb warning into an error too: it fires above Image.MAX_IMAGE_PIXELS,
-    # which only matters when a caller raises max_pixels above that.
+    # catch_warnings is process-wide, not per thread: at worst another thread briefly misses this
+    # one warning category, which nothing relies on.
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns from Image.MAX_IMAGE_PIXELS (89 MP) and raises from twice that. The warning
+        # is silenced here only so the size check below can name the size; it enforces both limits.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
         except UnidentifiedImageError as error:
-            if _looks_accepted(data):
-                raise ImageRejected("the image is truncated or corrupt") from error
-            other = _sniff_other_format(data)
-            if other is not None:
-                raise ImageRejected(
-                    f"unsupported image format {other} (accepted: {', '.join(ACCEPTED_FORMATS)})"
-                ) from error
-            raise ImageRejected("not an image (could not identify the format)") from error
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageRejected(f"the image is too large to decode safely ({error})") from error
+            raise ImageRejected(_unidentified_reason(data)) from error
+        except Image.DecompressionBombError as error:
+            limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+            raise ImageRejected(f"image is over {_size(limit)}, Pillow's decompression-bomb limit") from error
         except _DECODE_ERRORS as error:
             # The signature matched but the header itself is damaged.
             raise ImageRejected("the image is truncated or corrupt") from error
     width, height = image.size
-    if width * height > max_pixels:
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    limit = max_pixels if pillow_limit is None else min(max_pixels, pillow_limit)
+    if width * height > limit:
         raise ImageRejected(
-            f"image is {width}x{height} = {width * height / 1e6:.1f} MP, "
-            f"over the {max_pixels / 1e6:.1f} MP limit"
+            f"image is {width}x{height} = {_size(width * height)}, over the {_size(limit)} limit"
         )
     if width == 0 or height == 0:
         raise ImageRejected(f"image has no pixels ({width}x{height})")
     return image
+
+
+def _size(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f} MP" if pixels >= 100_000 else f"{pixels:,} pixels"
+
+
+def _unidentified_reason(data: bytes) -> str:
+    if _looks_accepted(data):
+        return "the image is truncated or corrupt"
+    other = _sniff_other_format(data)
+    if other is not None:
+        return f"unsupported image format {other} (accepted: {', '.join(ACCEPTED_FORMATS)})"
+    return "not an image (could not identify the format)"
 
 
 def _looks_accepted(data: bytes) -> bool:

@@ -17,10 +17,10 @@ def secret(name: str, default: str | None = None) -> str:
     """Read a secret from NAME or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
     path = env.str(f"{name}_FILE", default="")
     if path:
-        return Path(path).read_text().strip()
+        return str(Path(path).read_text().strip())
     if default is None:
-        return env.str(name)
-    return env.str(name, default=default)
+        return str(env.str(name))
+    return str(env.str(name, default=default))
 
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -30,8 +30,18 @@ class CatalogItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogItem
         fields = (
-            "id", "title", "brand", "price", "gender", "in_stock", "link", "slot", "category", "attributes",
-            "image_url", "updated_at",
+            "id",
+            "title",
+            "brand",
+            "price",
+            "gender",
+            "in_stock",
+            "link",
+            "slot",
+            "category",
+            "attributes",
+            "image_url",
+            "updated_at",
         )
 
     def get_image_url(self, item: CatalogItem) -> str | None:
@@ -44,14 +54,18 @@ class CatalogItemUpsertSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=120)
     title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     brand = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True, default=None)
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
     gender = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     in_stock = serializers.BooleanField(required=False, default=True)
     link = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     slot = serializers.ChoiceField(choices=Slot.choices)
     family = serializers.CharField(max_length=120)
     type = serializers.CharField(max_length=120)
-    attributes = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    attributes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict
+    )
     image_base64 = serializers.CharField(required=False, write_only=True)
 
     def validate_image_base64(self, value: str) -> bytes:
@@ -76,7 +90,9 @@ class CatalogBulkResultSerializer(serializers.Serializer):
 
 
 class CompleteTheLookQuerySerializer(serializers.Serializer):
-    slot = serializers.ChoiceField(choices=Slot.choices, required=False, help_text="Slot to fill; all complements if omitted.")
+    slot = serializers.ChoiceField(
+        choices=Slot.choices, required=False, help_text="Slot to fill; all complements if omitted."
+    )
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
 
 
@@ -119,11 +135,17 @@ class SimilarSerializer(serializers.Serializer):
 class LookCreateSerializer(serializers.Serializer):
     photo = serializers.FileField(help_text="JPEG, PNG or WEBP photo of one garment.")
     garment_slot = serializers.ChoiceField(
-        choices=Slot.choices, required=False, allow_blank=True, default="",
+        choices=Slot.choices,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="What the photo shows, if the shopper said; recognised from the photo otherwise.",
     )
     wanted_slots = serializers.ListField(
-        child=serializers.ChoiceField(choices=Slot.choices), required=False, default=list, max_length=len(Slot.values)
+        child=serializers.ChoiceField(choices=Slot.choices),
+        required=False,
+        default=list,
+        max_length=len(Slot.values),
     )
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
 
@@ -135,7 +157,8 @@ class LookCreateSerializer(serializers.Serializer):
         content_type = (getattr(photo, "content_type", "") or "").split(";")[0].strip().lower()
         if content_type not in ACCEPTED_PHOTO_TYPES:
             raise serializers.ValidationError(
-                f"content type {content_type or 'missing'} is not accepted; send {', '.join(ACCEPTED_PHOTO_TYPES)}"
+                f"content type {content_type or 'missing'} is not accepted; "
+                f"send {', '.join(ACCEPTED_PHOTO_TYPES)}"
             )
         return photo
 
@@ -147,7 +170,15 @@ class LookSerializer(serializers.ModelSerializer):
     class Meta:
         model = LookRequest
         fields = (
-            "id", "status", "error", "garment_slot", "wanted_slots", "k", "image_url", "result", "created_at",
+            "id",
+            "status",
+            "error",
+            "garment_slot",
+            "wanted_slots",
+            "k",
+            "image_url",
+            "result",
+            "created_at",
             "finished_at",
         )
 

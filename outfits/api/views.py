@@ -65,7 +65,9 @@ class CatalogItemList(generics.ListAPIView):
         slot = self.request.query_params.get("slot")
         if slot:
             if slot not in Slot.values:
-                raise ValidationError({"slot": [f"unknown slot {slot!r}; use one of {', '.join(Slot.values)}"]})
+                raise ValidationError(
+                    {"slot": [f"unknown slot {slot!r}; use one of {', '.join(Slot.values)}"]}
+                )
             queryset = queryset.filter(category__slot=slot)
         in_stock = self.request.query_params.get("in_stock")
         if in_stock is not None:
@@ -100,13 +102,17 @@ class CatalogBulkUpsert(APIView):
 class CompleteTheLook(APIView):
     """The pieces that complete a look around one catalog item, with the library outfits behind each."""
 
-    @extend_schema(parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer], responses=s.CompleteTheLookSerializer)
+    @extend_schema(
+        parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer], responses=s.CompleteTheLookSerializer
+    )
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
         slot = query.validated_data.get("slot")
-        index, rows = selectors.item_complete_the_look(item, slots=[slot] if slot else [], k=query.validated_data["k"])
+        index, rows = selectors.item_complete_the_look(
+            item, slots=[slot] if slot else [], k=query.validated_data["k"]
+        )
         data = {
             "item": item,
             "model_spec": index.manifest.model_spec,
@@ -166,7 +172,9 @@ class LookCreate(APIView):
         )
         look.refresh_from_db()  # an eager (embedded) setup has already finished it
         url = reverse("api:look-detail", kwargs={"pk": look.pk}, request=request)
-        return Response(look_payload(request, look), status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+        return Response(
+            look_payload(request, look), status=status.HTTP_202_ACCEPTED, headers={"Location": url}
+        )
 
 
 class LookDetail(APIView):

@@ -26,21 +26,34 @@ def shop_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return small_shop(tmp_path_factory.mktemp("shop"))
 
 
+def build_shop(library: Path, catalog: Path) -> None:
+    """Import, analyse (real model) and index the small shop. Idempotent, so a transactional test
+    whose database was flushed by an earlier one can call it again cheaply."""
+    lib = import_mango(library, role="library", source="test-library")
+    cat = import_mango(catalog, role="catalog", source="test-catalog")
+    assert not lib.problems and not cat.problems
+    services.garments_analyze(kind="library", ids=list(LibraryItem.objects.values_list("pk", flat=True)))
+    services.garments_analyze(kind="catalog", ids=list(CatalogItem.objects.values_list("pk", flat=True)))
+    build = services.index_build_request(enqueue=False)
+    done = services.index_build_run(build_pk=build.pk)
+    assert done is not None and done.status == "ready", done and done.error
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]) -> Iterator[None]:
     # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
     for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR):
         shutil.rmtree(folder, ignore_errors=True)
-    library, catalog = shop_folders
     with django_db_blocker.unblock():
-        lib = import_mango(library, role="library", source="test-library")
-        cat = import_mango(catalog, role="catalog", source="test-catalog")
-        assert not lib.problems and not cat.problems
-        services.garments_analyze(kind="library", ids=list(LibraryItem.objects.values_list("pk", flat=True)))
-        services.garments_analyze(kind="catalog", ids=list(CatalogItem.objects.values_list("pk", flat=True)))
-        build = services.index_build_request(enqueue=False)
-        services.index_build_run(build_pk=build.pk)
+        build_shop(*shop_folders)
     yield
+
+
+@pytest.fixture
+def live_shop(transactional_db: None, shop_folders: tuple[Path, Path]) -> None:
+    """The shop for tests that commit (a worker or a browser must see the rows). pytest-django runs
+    these after the others and flushes the database after each, so each rebuilds the shop."""
+    build_shop(*shop_folders)
 
 
 @pytest.fixture(autouse=True)

@@ -55,23 +55,31 @@ def test_approve_and_reject_actions(admin_client_: Client) -> None:
     assert set(LibraryOutfit.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"approved"}
 
 
-def test_rebuild_index_action_builds_and_activates(admin_client_: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_rebuild_index_action_builds_and_activates(
+    admin_client_: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     before = IndexBuild.objects.get(active=True)
     ids = list(LibraryOutfit.objects.values_list("pk", flat=True)[:1])
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client_.post("/admin/outfits/libraryoutfit/", {"action": "rebuild_index", "_selected_action": ids})
+        admin_client_.post(
+            "/admin/outfits/libraryoutfit/", {"action": "rebuild_index", "_selected_action": ids}
+        )
     after = IndexBuild.objects.get(active=True)
     assert after.pk != before.pk and after.status == "ready"
 
 
-def test_reanalyse_action_queues_analysis(admin_client_: Client, django_capture_on_commit_callbacks: Any) -> None:
+def test_reanalyse_action_queues_analysis(
+    admin_client_: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     from outfits.models import CatalogItem
 
     item = CatalogItem.objects.first()
     assert item is not None
     stamp = item.analyses.get().updated_at
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client_.post("/admin/outfits/catalogitem/", {"action": "reanalyse", "_selected_action": [item.pk]})
+        admin_client_.post(
+            "/admin/outfits/catalogitem/", {"action": "reanalyse", "_selected_action": [item.pk]}
+        )
     assert item.analyses.get().updated_at > stamp
 
 

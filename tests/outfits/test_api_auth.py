@@ -44,7 +44,9 @@ def test_storefronts_see_only_approved_library_outfits(storefront: APIClient, ed
     assert rejected is not None
     rejected.status = LibraryOutfit.Status.REJECTED
     rejected.save()
-    ids = {row["id"] for row in storefront.get("/api/v1/library/outfits/", {"page_size": 1000}).json()["results"]}
+    ids = {
+        row["id"] for row in storefront.get("/api/v1/library/outfits/", {"page_size": 1000}).json()["results"]
+    }
     assert rejected.pk not in ids
     assert storefront.get(f"/api/v1/library/outfits/{rejected.pk}/").status_code == 404
     assert editor.get(f"/api/v1/library/outfits/{rejected.pk}/").status_code == 200

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -12,16 +13,27 @@ pytestmark = pytest.mark.django_db
 
 
 def _item(external_id: str, **extra: object) -> dict[str, object]:
-    return {
-        "external_id": external_id, "title": "Navy tee", "brand": "House", "price": "19.90", "slot": "top",
-        "family": "T-shirts", "type": "T-shirt", "attributes": {"colour": "navy"},
-        "image_base64": base64.b64encode(garment_photo(seed=len(external_id))).decode(), **extra,
+    item: dict[str, object] = {
+        "external_id": external_id,
+        "title": "Navy tee",
+        "brand": "House",
+        "price": "19.90",
+        "slot": "top",
+        "family": "T-shirts",
+        "type": "T-shirt",
+        "attributes": {"colour": "navy"},
+        "image_base64": base64.b64encode(garment_photo(seed=len(external_id))).decode(),
     }
+    item.update(extra)
+    return item
 
 
-def test_bulk_upsert_creates_analyses_and_is_idempotent(editor: APIClient) -> None:
+def test_bulk_upsert_creates_analyses_and_is_idempotent(
+    editor: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
     batch = {"items": [_item("API-1"), _item("API-2", price="25.00")]}
-    first = editor.post("/api/v1/items/bulk/", batch, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = editor.post("/api/v1/items/bulk/", batch, format="json")
     assert first.status_code == 200, first.content
     assert first.json() == {"created": 2, "updated": 0, "unchanged": 0, "analysis_queued": 1}
     item = CatalogItem.objects.get(external_id="API-1")
@@ -51,8 +63,12 @@ def test_one_bad_photo_refuses_the_whole_batch(editor: APIClient) -> None:
         ({"external_id": None}, "external_id"),
     ],
 )
-def test_wrong_types_and_missing_fields_are_named(editor: APIClient, change: dict[str, object], field: str) -> None:
-    response = editor.post("/api/v1/items/bulk/", {"items": [_item("API-X", **change)]}, format="json")
+def test_wrong_types_and_missing_fields_are_named(
+    editor: APIClient, change: dict[str, object], field: str
+) -> None:
+    item = _item("API-X")
+    item.update(change)
+    response = editor.post("/api/v1/items/bulk/", {"items": [item]}, format="json")
     assert response.status_code == 400
     assert field in str(response.json()["errors"])
 

@@ -14,7 +14,9 @@ def _a(slot: str) -> CatalogItem:
 
 def test_suggests_bottoms_for_a_top_with_the_outfits_behind_them(storefront: APIClient) -> None:
     top = _a("top")
-    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom", "k": 5})
+    response = storefront.get(
+        f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom", "k": 5}
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["item"]["id"] == top.external_id
@@ -66,7 +68,9 @@ def test_similar_items_share_the_slot_and_exclude_the_item(storefront: APIClient
     ("params", "field"),
     [({"slot": "hat"}, "slot"), ({"k": 0}, "k"), ({"k": 500}, "k"), ({"k": "many"}, "k")],
 )
-def test_bad_slot_or_k_is_a_400_naming_the_field(storefront: APIClient, params: dict[str, object], field: str) -> None:
+def test_bad_slot_or_k_is_a_400_naming_the_field(
+    storefront: APIClient, params: dict[str, object], field: str
+) -> None:
     top = _a("top")
     response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", params)
     assert response.status_code == 400

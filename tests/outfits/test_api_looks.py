@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,9 +12,20 @@ from tests.factories import garment_photo, huge_png_header
 pytestmark = pytest.mark.django_db
 
 
-def _upload(client: APIClient, data: bytes, content_type: str = "image/jpeg", **fields: object):  # type: ignore[no-untyped-def]
+_capture: Any = None
+
+
+@pytest.fixture(autouse=True)
+def _run_on_commit(django_capture_on_commit_callbacks: Any) -> None:
+    # Uploads are queued on commit; with Celery eager the look is analysed when the callbacks run.
+    global _capture
+    _capture = django_capture_on_commit_callbacks
+
+
+def _upload(client: APIClient, data: bytes, content_type: str = "image/jpeg", **fields: object) -> Any:
     photo = SimpleUploadedFile("photo.jpg", data, content_type=content_type)
-    return client.post("/api/v1/looks/", {"photo": photo, **fields}, format="multipart")
+    with _capture(execute=True):
+        return client.post("/api/v1/looks/", {"photo": photo, **fields}, format="multipart")
 
 
 def test_a_photo_of_a_top_gets_bottoms_shoes_and_bags(storefront: APIClient) -> None:
@@ -32,8 +44,11 @@ def test_a_photo_of_a_top_gets_bottoms_shoes_and_bags(storefront: APIClient) -> 
 
 def test_the_shopper_can_say_what_the_photo_shows_and_what_they_want(storefront: APIClient) -> None:
     response = _upload(
-        storefront, garment_photo("Trousers & leggings", "Trousers", (40, 40, 40)), garment_slot="bottom",
-        wanted_slots=["top"], k=2,
+        storefront,
+        garment_photo("Trousers & leggings", "Trousers", (40, 40, 40)),
+        garment_slot="bottom",
+        wanted_slots=["top"],
+        k=2,
     )
     look = storefront.get(response["Location"]).json()
     assert look["result"]["garment_slot"] == "bottom" and look["result"]["slot_given"] is True
@@ -45,12 +60,13 @@ def test_the_shopper_can_say_what_the_photo_shows_and_what_they_want(storefront:
     ("data", "content_type", "message"),
     [
         (b"", "image/jpeg", "empty"),
-        (b"%PDF-1.4 not a photo at all" * 10, "image/jpeg", "not an image"),
+        (b"hello, this is not a photo at all" * 10, "image/jpeg", "not an image"),
+        (b"%PDF-1.4\n%%EOF\n" * 10, "image/jpeg", "unsupported image format PDF"),
         (garment_photo()[:1500], "image/jpeg", "truncated"),
         (garment_photo(), "text/plain", "content type"),
         (huge_png_header(), "image/png", "MP"),
     ],
-    ids=["zero-byte", "non-image", "truncated-jpeg", "wrong-content-type", "over-large-pixel-count"],
+    ids=["zero-byte", "non-image", "pdf", "truncated-jpeg", "wrong-content-type", "over-large-pixel-count"],
 )
 def test_bad_photos_are_refused_and_nothing_is_stored(
     storefront: APIClient, data: bytes, content_type: str, message: str

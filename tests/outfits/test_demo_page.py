@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -22,11 +24,12 @@ def test_item_page_shows_what_completes_the_look() -> None:
     assert "Complete the look" in page and 'class="card suggestion"' in page
 
 
-def test_upload_shows_the_look_and_bad_files_get_a_message() -> None:
+def test_upload_shows_the_look_and_bad_files_get_a_message(django_capture_on_commit_callbacks: Any) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = Client()
-    ok = client.post("/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")})
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = client.post("/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")})
     assert ok.status_code == 302
     page = client.get(ok["Location"]).content.decode()
     assert "suggestion" in page

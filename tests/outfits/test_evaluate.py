@@ -22,7 +22,9 @@ def _retrieval_file(catalog: Path, target: Path) -> Path:
         bottoms = [i for i in items if products[i]["des_product_category"] == "Bottoms"]
         if bottoms:
             rest = [i for i in items if i not in bottoms]
-            entries.append({"id": outfit, "query_items": rest, "target_category": "Bottoms", "relevant": bottoms})
+            entries.append(
+                {"id": outfit, "query_items": rest, "target_category": "Bottoms", "relevant": bottoms}
+            )
     target.write_text(json.dumps(entries))
     return target
 
@@ -34,7 +36,10 @@ def test_retrieval_prints_recall_and_mrr(
     call_command("evaluate", "retrieval", str(path), "--json", str(tmp_path / "out.json"))
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("recall@10=") and lines[2].startswith("mrr=")
-    assert lines[-1].startswith("retrieval recall@10=") and "method=library model=ctl-effnetlite0-minilm@" in lines[-1]
+    assert (
+        lines[-1].startswith("retrieval recall@10=")
+        and "method=library model=ctl-effnetlite0-minilm@" in lines[-1]
+    )
     figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["n"] > 0 and 0.0 <= figures["metrics"]["mrr"] <= 1.0
     # The library was built in the same style rules: the method must beat a random ranking by far.
@@ -47,8 +52,8 @@ def test_unsupported_methods_and_bad_files_are_clear(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(CommandError, match="cannot read"):
         call_command("evaluate", "retrieval", str(tmp_path / "bad.json"))
-    (tmp_path / "unknown.json").write_text(json.dumps(
-        [{"id": "1", "query_items": ["nope"], "target_category": "Bottoms", "relevant": ["nada"]}]
-    ))
+    (tmp_path / "unknown.json").write_text(
+        json.dumps([{"id": "1", "query_items": ["nope"], "target_category": "Bottoms", "relevant": ["nada"]}])
+    )
     with pytest.raises(CommandError, match="no entry could be evaluated"):
         call_command("evaluate", "retrieval", str(tmp_path / "unknown.json"))

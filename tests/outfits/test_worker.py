@@ -37,9 +37,27 @@ def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     app.control.purge()  # nothing left over from an earlier run may reach this worker
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(ALL), "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            ",".join(ALL),
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield process
     process.terminate()
@@ -53,9 +71,13 @@ def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_completes_a_photo_look(
-    worker: subprocess.Popen[bytes], storefront: APIClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live_shop: None,
+    worker: subprocess.Popen[bytes],
+    storefront: APIClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     photo = SimpleUploadedFile("look.jpg", garment_photo("Jeans", "Jeans", (40, 60, 110)), "image/jpeg")
     response = storefront.post("/api/v1/looks/", {"photo": photo}, format="multipart")
     assert response.status_code == 202

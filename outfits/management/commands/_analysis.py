@@ -21,11 +21,17 @@ def analyse_now_or_queue(
     batch = settings.CTL_ANALYZE_BATCH
     analysed = skipped = failed = 0
     spec = ""
-    with tqdm(total=len(ids), desc=f"analysing {kind} photos", unit="img", disable=command.verbosity < 1) as bar:
+    with tqdm(
+        total=len(ids), desc=f"analysing {kind} photos", unit="img", disable=command.verbosity < 1
+    ) as bar:
         for start in range(0, len(ids), batch):
             chunk = list(ids[start : start + batch])
             outcome = services.garments_analyze(kind=kind, ids=chunk, force=force)
-            analysed, skipped, failed = analysed + outcome.analysed, skipped + outcome.skipped, failed + outcome.failed
+            analysed, skipped, failed = (
+                analysed + outcome.analysed,
+                skipped + outcome.skipped,
+                failed + outcome.failed,
+            )
             spec = outcome.model_spec
             bar.update(len(chunk))
     command.stdout.write(f"{kind}: {analysed} analysed, {skipped} already done, {failed} failed ({spec})")

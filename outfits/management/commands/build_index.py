@@ -23,7 +23,9 @@ class Command(BaseCommand):
         build = services.index_build_request(enqueue=False)
         done = services.index_build_run(build_pk=build.pk)
         if done is None or done.status != done.Status.READY:
-            raise CommandError(f"index build {build.build_id} failed: {done.error if done else 'not claimed'}")
+            raise CommandError(
+                f"index build {build.build_id} failed: {done.error if done else 'not claimed'}"
+            )
         counts = ", ".join(f"{name}={n}" for name, n in sorted(done.counts.items()))
         self.stdout.write(
             f"index build {done.build_id} active: {counts} in {done.seconds:.2f}s ({done.model_spec})"

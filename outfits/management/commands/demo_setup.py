@@ -59,12 +59,22 @@ class Command(BaseCommand):
         ):
             folder = root / name
             if not (folder / "products.csv").exists():
-                summary = write_demo_dataset(folder, n_outfits=count, seed=seed, background=background, id_prefix=prefix)
+                summary = write_demo_dataset(
+                    folder, n_outfits=count, seed=seed, background=background, id_prefix=prefix
+                )
                 self.stdout.write(f"generated {summary.n_products} demo {name} products in {folder}")
-        self._import(import_mango(root / "library", role="library", source="demo-library",
-                                  progress=self.verbosity > 0), "library")
-        self._import(import_mango(root / "catalog", role="catalog", source="demo-catalog",
-                                  progress=self.verbosity > 0), "catalog")
+        self._import(
+            import_mango(
+                root / "library", role="library", source="demo-library", progress=self.verbosity > 0
+            ),
+            "library",
+        )
+        self._import(
+            import_mango(
+                root / "catalog", role="catalog", source="demo-catalog", progress=self.verbosity > 0
+            ),
+            "catalog",
+        )
 
     def _import_real(self, folder: Path, layout: str) -> None:
         if not folder.is_dir():
@@ -73,13 +83,19 @@ class Command(BaseCommand):
         if layout == "myntra":
             self._import(import_myntra(folder, source=source, progress=self.verbosity > 0), "catalog")
             return
-        self._import(import_mango(folder, role="library", source=source, progress=self.verbosity > 0), "library")
-        self._import(import_mango(folder, role="catalog", source=source, progress=self.verbosity > 0), "catalog")
+        self._import(
+            import_mango(folder, role="library", source=source, progress=self.verbosity > 0), "library"
+        )
+        self._import(
+            import_mango(folder, role="catalog", source=source, progress=self.verbosity > 0), "catalog"
+        )
 
     def _print_logins(self) -> None:
         users = get_user_model()
         password = secrets.token_urlsafe(12)
-        admin, _ = users.objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        admin, _ = users.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
         admin.is_staff = admin.is_superuser = True
         admin.set_password(password)  # a fresh one each start: the demo never ships a known password
         admin.save()

@@ -26,7 +26,8 @@ class Command(BaseCommand):
         task, method = options["task"], options["method"]
         if method != "library":
             raise CommandError(
-                f"method {method} needs the compatibility model, which is not trained yet; use --method library"
+                f"method {method} needs the compatibility model, which is not trained yet; "
+                "use --method library"
             )
         if task == "compat":
             raise CommandError(
@@ -49,4 +50,6 @@ class Command(BaseCommand):
         figures = " ".join(f"{name}={value:.3f}" for name, value in result.metrics.items())
         self.stdout.write(f"{task} {figures} n={result.n} method={method} model={result.model_spec}")
         if options["json"]:
-            options["json"].write_text(json.dumps({"task": task, "method": method, **result.as_json()}, indent=2))
+            options["json"].write_text(
+                json.dumps({"task": task, "method": method, **result.as_json()}, indent=2)
+            )

@@ -46,11 +46,17 @@ class Command(BaseCommand):
         try:
             if options["layout"] == "mango":
                 report = import_mango(
-                    path, role=options["role"], source=source, outfit_status=options["status"],
-                    batch_size=options["batch_size"], progress=progress,
+                    path,
+                    role=options["role"],
+                    source=source,
+                    outfit_status=options["status"],
+                    batch_size=options["batch_size"],
+                    progress=progress,
                 )
             else:
-                report = import_myntra(path, source=source, batch_size=options["batch_size"], progress=progress)
+                report = import_myntra(
+                    path, source=source, batch_size=options["batch_size"], progress=progress
+                )
         except DatasetError as exc:
             raise CommandError(str(exc)) from exc
         for problem in report.problems:

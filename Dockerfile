@@ -1,0 +1,11 @@
+# One image recipe for web and workers; REQUIREMENTS picks the light web set or the ML set.
+FROM python:3.11-slim
+ARG REQUIREMENTS=requirements/ml.txt
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
+WORKDIR /app
+COPY requirements/ requirements/
+RUN pip install --no-cache-dir -r ${REQUIREMENTS}
+COPY . .
+RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
+RUN useradd --create-home ctl && mkdir -p /var/lib/ctl && chown ctl /var/lib/ctl
+USER ctl

@@ -1,0 +1,53 @@
+"""The whole per-image analysis a worker runs on garment photos."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from vision.detect import Box, find_garment, isolate_garment
+from vision.embed import GarmentEmbedder
+from vision.quality import QualityReport, assess_quality
+
+
+@dataclass(frozen=True)
+class GarmentAnalysis:
+    box: Box
+    coverage: float
+    background_rgb: tuple[int, int, int]
+    quality: QualityReport
+    # (dim,) float32, unit length: the isolated garment's embedding (GarmentEmbedder.spec made it).
+    embedding: npt.NDArray[np.float32] = field(compare=False, repr=False)
+
+
+def analyze_garments(
+    images: Sequence[Image.Image], embedder: GarmentEmbedder, *, batch_size: int = 32
+) -> list[GarmentAnalysis]:
+    """Find, grade, isolate and embed each garment photo; results in input order.
+
+    The embedding is taken of the isolated garment (backdrop neutralised, squared), never of the
+    raw photo, so photos from seasons with different backdrops land in the same space. Images are
+    processed in chunks of `batch_size`, so memory stays bounded for long lists.
+    """
+    analyses: list[GarmentAnalysis] = []
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
+        foregrounds = [find_garment(image) for image in chunk]
+        reports = [assess_quality(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
+        isolated = [isolate_garment(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
+        embeddings = embedder.embed_images(isolated, batch_size=batch_size)
+        analyses.extend(
+            GarmentAnalysis(
+                box=fg.box,
+                coverage=fg.coverage,
+                background_rgb=fg.background_rgb,
+                quality=report,
+                embedding=embedding,
+            )
+            for fg, report, embedding in zip(foregrounds, reports, embeddings, strict=True)
+        )
+    return analyses
