@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -21,6 +21,14 @@ from .models import (
     LibraryOutfitItem,
     LookRequest,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    class AuthenticatedHttpRequest(HttpRequest):
+        """What admin actions get: the admin site lets in logged-in staff only (django-stubs' pattern)."""
+
+        user: User
 
 
 def thumbnail(image: Any, size: int = 72) -> str:
@@ -53,8 +61,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class GarmentAdmin(admin.ModelAdmin):
     kind = ""
-    list_filter = (SlotFilter, "source")
-    search_fields = ("external_id",)
+    list_filter: ClassVar[tuple[type[admin.SimpleListFilter] | str, ...]] = (SlotFilter, "source")
+    search_fields: ClassVar[tuple[str, ...]] = ("external_id",)
     readonly_fields = ("preview", "image_sha256", "created_at", "updated_at")
     list_select_related = ("category",)
     actions = ("reanalyse",)
@@ -124,22 +132,24 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
             ((item.image.url,) for item in obj.items.all()),
         )
 
-    def _review(self, request: HttpRequest, queryset: QuerySet[LibraryOutfit], status: str) -> None:
+    def _review(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit], status: str
+    ) -> None:
         changed = services.library_outfits_review(
             outfit_ids=list(queryset.values_list("pk", flat=True)), status=status, reviewer=request.user
         )
         self.message_user(request, f"{changed} outfits marked {status}.", messages.SUCCESS)
 
     @admin.action(description="Approve selected outfits")
-    def approve(self, request: HttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
+    def approve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         self._review(request, queryset, LibraryOutfit.Status.APPROVED)
 
     @admin.action(description="Reject selected outfits")
-    def reject(self, request: HttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
+    def reject(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         self._review(request, queryset, LibraryOutfit.Status.REJECTED)
 
     @admin.action(description="Rebuild the index (queued)")
-    def rebuild_index(self, request: HttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
+    def rebuild_index(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         build = services.index_build_request(requested_by=request.user)
         self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)
 
@@ -179,7 +189,7 @@ class IndexBuildAdmin(admin.ModelAdmin):
         return ", ".join(f"{name} {n}" for name, n in sorted(obj.counts.items())) or "—"
 
     @admin.action(description="Rebuild the index (queued)")
-    def rebuild_index(self, request: HttpRequest, queryset: QuerySet[IndexBuild]) -> None:
+    def rebuild_index(self, request: AuthenticatedHttpRequest, queryset: QuerySet[IndexBuild]) -> None:
         build = services.index_build_request(requested_by=request.user)
         self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -79,8 +79,10 @@ def _catalog(index: IndexSet, external_ids: set[str]) -> dict[str, _Garment]:
     rows = ImageAnalysis.objects.filter(
         catalog_item__external_id__in=external_ids, model_spec=spec, status="ok"
     ).values_list("catalog_item__external_id", "catalog_item_id", "catalog_item__category__slot", "embedding")
+    # An "ok" analysis always stores its embedding (services._analysis_save): the column is never NULL here.
     return {
-        ext: _Garment(pk, slot, np.frombuffer(bytes(blob), dtype=np.float32)) for ext, pk, slot, blob in rows
+        ext: _Garment(pk, slot, np.frombuffer(bytes(cast("bytes | memoryview", blob)), dtype=np.float32))
+        for ext, pk, slot, blob in rows
     }
 
 

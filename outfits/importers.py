@@ -207,6 +207,7 @@ class _ItemImporter:
             self.ids[row.external_id] = item.pk
             self.report.unchanged += 1
             return
+        name: str | None  # a stored FieldFile's name is typed str | None
         if item is None or item.image_sha256 != sha:
             try:
                 # A full decode: truncated files are caught here, with their row, not in a worker later.
@@ -341,20 +342,20 @@ def _import_outfits(
     members: dict[str, list[int]] = defaultdict(list)
     broken: dict[str, RowProblem] = {}
     for line, row in _read_csv(folder / "outfits.csv", MANGO_OUTFIT_COLUMNS):
-        outfit, product = row["cod_outfit"], row["cod_modelo_color"]
+        outfit_code, product = row["cod_outfit"], row["cod_modelo_color"]
         if product not in item_ids:
             broken.setdefault(
-                outfit,
+                outfit_code,
                 RowProblem(
                     "outfits.csv",
                     line,
                     product,
-                    f"outfit {outfit} skipped: product {product} is not among the imported products",
+                    f"outfit {outfit_code} skipped: product {product} is not among the imported products",
                 ),
             )
             continue
-        if item_ids[product] not in members[outfit]:
-            members[outfit].append(item_ids[product])
+        if item_ids[product] not in members[outfit_code]:
+            members[outfit_code].append(item_ids[product])
     report.problems.extend(broken.values())
     wanted = {outfit: ids for outfit, ids in members.items() if outfit not in broken}
     existing = {

@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Min, Q
@@ -39,6 +39,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from vision.embed import GarmentEmbedder
 
     from .models import ApiKey
@@ -108,7 +110,11 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     for item, result in zip(ready, results, strict=True):
         _analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, index=index)
     if kind == "library" and todo:
-        outfit_ids = LibraryOutfit.objects.filter(items__in=todo).values_list("pk", flat=True).distinct()
+        outfit_ids = (
+            LibraryOutfit.objects.filter(items__in=[item.pk for item in todo])
+            .values_list("pk", flat=True)
+            .distinct()
+        )
         library_outfits_refresh_quality(outfit_ids=list(outfit_ids), model_spec=spec)
     return AnalyzeOutcome(model_spec=spec, analysed=len(ready), skipped=len(items) - len(todo), failed=failed)
 
@@ -171,16 +177,14 @@ def garments_enqueue_analysis(*, kind: GarmentKind, ids: Sequence[int], force: b
     batch = settings.CTL_ANALYZE_BATCH
     chunks = [list(ids[start : start + batch]) for start in range(0, len(ids), batch)]
     for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: tasks.garment_analyze.delay(kind, chunk, force))
+        transaction.on_commit(partial(tasks.garment_analyze.delay, kind, chunk, force))
     return len(chunks)
 
 
 # --- Library review --------------------------------------------------------------------------
 
 
-def library_outfits_review(
-    *, outfit_ids: Sequence[int], status: str, reviewer: AbstractBaseUser | None
-) -> int:
+def library_outfits_review(*, outfit_ids: Sequence[int], status: str, reviewer: User | None) -> int:
     """Approve or reject library outfits. Returns how many changed. Enqueues nothing: the index holds
     items, not outfits, so a review takes effect on the next request."""
     if status not in LibraryOutfit.Status.values:
@@ -195,7 +199,7 @@ def library_outfits_review(
 # --- Index builds ----------------------------------------------------------------------------
 
 
-def index_build_request(*, requested_by: AbstractBaseUser | None = None, enqueue: bool = True) -> IndexBuild:
+def index_build_request(*, requested_by: User | None = None, enqueue: bool = True) -> IndexBuild:
     """Create a pending build and, unless the caller runs it itself, queue it (after commit) on the
     index queue."""
     from . import tasks
@@ -257,7 +261,9 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         # The slot probe ships inside the build it was fitted on, before the build becomes active.
         build_dir = Path(settings.INDEX_DIR) / build.build_id
         written = IndexSet.load(build_dir, expect_model_spec=spec)
-        centred = [np.stack([written.center(p, row) for row in rows]) for p, (rows, _) in labelled.items() if rows]
+        centred = [
+            np.stack([written.center(p, row) for row in rows]) for p, (rows, _) in labelled.items() if rows
+        ]
         slots = [slot for rows, slot_list in labelled.values() for slot in slot_list if rows]
         fit_slot_classifier(np.concatenate(centred), slots).save(build_dir)
     except (OperationalError, InterfaceError):

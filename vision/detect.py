@@ -3,8 +3,15 @@
 Product photos sit on a plain backdrop, but its colour drifts between a shop's seasons (cream one
 year, grey the next). A frozen ImageNet network sees that drift: the same coat on cream and on grey
 gives noticeably different features, so two seasons of one catalog would not mix in a search.
-`isolate_garment` removes the drift before embedding by painting every backdrop pixel one fixed
-neutral colour and framing the garment the same way every time.
+`isolate_garment` removes the drift before embedding: every backdrop pixel becomes one fixed
+neutral colour and the garment is framed the same way every time.
+
+How the garment is found: the backdrop is modelled from the four image edges (robust to the garment
+touching an edge, and interpolated across the image so a lighting gradient stays backdrop); pixels
+that differ from the model by more than a threshold set by the backdrop's own noise are garment;
+the mask is closed, cleared of specks and its holes filled. All on a copy of at most
+DETECT_MAX_SIDE pixels, a few milliseconds per photo. A border that is not a plain backdrop (a
+street or room photo) makes the whole image the garment.
 
 numpy and PIL only: no torch, so the web process can import it.
 """
@@ -44,8 +51,8 @@ BORDER_SMOOTHING: Final = 11
 # is only a little off.
 OFF_COLOUR: Final = 40.0
 OFF_STRETCH_MIN: Final = 12.0
-EDGE_STRETCHES: Final = 6
 OFF_STRETCH_FACTOR: Final = 4.0
+EDGE_STRETCHES: Final = 6
 # Plain-backdrop test. Studio backdrops, lighting gradient included, stay inside all three limits;
 # street and room photos fail one of them, and then the whole image counts as the garment.
 MAX_BORDER_SPREAD: Final = 40.0  # median distance of border samples from their median colour
@@ -108,9 +115,9 @@ class Foreground:
     # True for garment pixels; same height and width as the image.
     mask: BoolMask = field(compare=False, repr=False)
     # False for street or room photos (and blank ones): box and mask are then the whole image.
-    on_plain_backdrop: bool = True
-    # The fitted backdrop colour at every pixel of a downscaled copy (h, w, 3); None if not plain.
-    backdrop: npt.NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
+    plain_background: bool = True
+    # The fitted background colour at each pixel of a downscaled copy (h, w, 3); None if not plain.
+    background_surface: npt.NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
 
 
 def find_garment(image: Image.Image) -> Foreground:
@@ -118,7 +125,7 @@ def find_garment(image: Image.Image) -> Foreground:
 
     The backdrop is not assumed flat: the four border strips are interpolated across the image
     (a Coons patch), so a lighting gradient or a shadowed corner stays backdrop. Deterministic and
-    cheap (about a millisecond on a catalog photo): numpy on a copy of at most DETECT_MAX_SIDE px.
+    cheap (a few milliseconds on a catalog photo): numpy on a copy of at most DETECT_MAX_SIDE px.
     """
     rgb = image.convert("RGB") if image.mode != "RGB" else image
     width, height = rgb.size
@@ -149,7 +156,7 @@ def find_garment(image: Image.Image) -> Foreground:
         coverage=float(mask.mean()),
         background_rgb=backdrop.colour,
         mask=mask,
-        backdrop=surface,
+        background_surface=surface,
     )
 
 
@@ -164,7 +171,7 @@ def isolate_garment(image: Image.Image, foreground: Foreground, *, margin: float
     on a cream backdrop, a soft shadow) keep that difference, on the neutral colour instead of on
     the backdrop, so a garment the mask missed is toned, not erased. The square keeps the whole
     garment inside the network's centre crop, unstretched; `margin` is a fraction of the box's longer
-    side added on every side.
+    side added on every side. A photo without a plain background is only padded to a square.
     """
     rgb = image.convert("RGB") if image.mode != "RGB" else image
     mask = foreground.mask
@@ -178,8 +185,9 @@ def isolate_garment(image: Image.Image, foreground: Foreground, *, margin: float
     x0, y0 = max(0, box.x0 - pad), max(0, box.y0 - pad)
     x1, y1 = min(rgb.width, box.x1 + pad), min(rgb.height, box.y1 + pad)
     crop = rgb.crop((x0, y0, x1, y1))
-    if foreground.backdrop is not None:
-        crop = _neutralise_backdrop(crop, mask[y0:y1, x0:x1], foreground.backdrop, rgb.size, (x0, y0))
+    surface = foreground.background_surface
+    if surface is not None:
+        crop = _neutralise_backdrop(crop, mask[y0:y1, x0:x1], surface, rgb.size, (x0, y0))
     square = Image.new("RGB", (max(crop.size),) * 2, NEUTRAL_BACKGROUND)
     square.paste(crop, ((square.width - crop.width) // 2, (square.height - crop.height) // 2))
     return square
@@ -188,20 +196,20 @@ def isolate_garment(image: Image.Image, foreground: Foreground, *, margin: float
 def _neutralise_backdrop(
     crop: Image.Image,
     garment: BoolMask,
-    backdrop: npt.NDArray[np.uint8],
+    surface: npt.NDArray[np.uint8],
     image_size: tuple[int, int],
     origin: tuple[int, int],
 ) -> Image.Image:
     # The backdrop surface was fitted on a downscaled copy: resample just the crop's part of it.
-    scale_x = backdrop.shape[1] / image_size[0]
-    scale_y = backdrop.shape[0] / image_size[1]
+    scale_x = surface.shape[1] / image_size[0]
+    scale_y = surface.shape[0] / image_size[1]
     source_box = (
         origin[0] * scale_x,
         origin[1] * scale_y,
         (origin[0] + crop.width) * scale_x,
         (origin[1] + crop.height) * scale_y,
     )
-    expected = Image.fromarray(backdrop, mode="RGB").resize(
+    expected = Image.fromarray(surface, mode="RGB").resize(
         crop.size, Image.Resampling.BILINEAR, box=source_box
     )
     # Channels first and contiguous, so each numpy pass runs over long rows, not RGB triples.
@@ -212,7 +220,7 @@ def _neutralise_backdrop(
     # wholly backdrop; left as they are, they draw a cream or grey line around the garment. Deep
     # inside the mask, pixels are garment whatever their colour; along the outline, only pixels that
     # differ from the backdrop as much as garment does.
-    factor = -(-image_size[0] // backdrop.shape[1])
+    factor = -(-image_size[0] // surface.shape[1])
     keep = _erode(garment, factor + 1) | (garment & (distance >= MIN_GARMENT_DISTANCE))
     # Soft shrinkage: residuals up to BACKDROP_NOISE_FLOOR vanish, larger ones fade in continuously.
     residual *= np.clip(1.0 - BACKDROP_NOISE_FLOOR / np.maximum(distance, 1e-6), 0.0, 1.0)
@@ -259,8 +267,8 @@ def _fit_backdrop(pixels: FloatArray) -> _Backdrop:
 def _on_backdrop(profile: FloatArray, colour: FloatArray) -> BoolMask:
     """Which samples along one edge are backdrop rather than garment reaching the edge.
 
-    Garment is what stands out from the backdrop's overall colour by a lot, or from its own
-    stretch of the edge (a running median) by a little. The second test follows lighting gradients
+    Garment is what stands out from the backdrop's overall colour by a lot, or from the median of
+    its own stretch of the edge by a little. The second test follows lighting gradients
     and shadowed corners, which can drift 20-30 from the overall colour.
     """
     local_off = _distance(profile, _stretch_medians(profile))
@@ -486,7 +494,7 @@ def _whole_image(width: int, height: int, background_rgb: tuple[int, int, int]) 
         coverage=1.0,
         background_rgb=background_rgb,
         mask=np.ones((height, width), dtype=bool),
-        on_plain_backdrop=False,
+        plain_background=False,
     )
 
 

@@ -160,7 +160,7 @@ def _framing(box: Box, size: tuple[int, int]) -> _Finding:
 
 
 def _cut_off(foreground: Foreground) -> _Finding:
-    if not foreground.on_plain_backdrop:
+    if not foreground.plain_background:
         return None  # the whole photo counts as garment: nothing to tell
     mask = foreground.mask
     worst = max(float(edge.mean()) for edge in (mask[0], mask[-1], mask[:, 0], mask[:, -1]))

@@ -18,3 +18,5 @@ SECRET_KEY = SECRET_KEY or "local-only-not-secret"  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # No collectstatic here: runserver (DEBUG) or the test client serve what they need.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
+# The embedded default keeps its SQLite file under var/: make sure the folder exists on a fresh clone.
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405

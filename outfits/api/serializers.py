@@ -79,7 +79,8 @@ class CatalogItemUpsertSerializer(serializers.Serializer):
 
 
 class CatalogBulkUpsertSerializer(serializers.Serializer):
-    items = CatalogItemUpsertSerializer(many=True, allow_empty=False, max_length=500)
+    # many=True hands max_length to the ListSerializer (DRF >= 3.14); the stubs' __init__ lacks it.
+    items = CatalogItemUpsertSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
 
 
 class CatalogBulkResultSerializer(serializers.Serializer):
@@ -103,7 +104,8 @@ class SimilarQuerySerializer(serializers.Serializer):
 class OutfitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
-    source = serializers.CharField()
+    # A declared field (SerializerMetaclass pops it from the class), not the stubs' Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class SuggestionSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,14 +16,14 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from .. import selectors, services
-from ..models import CatalogItem, LibraryOutfit, LookRequest, Slot
+from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from . import serializers as s
 from .auth import LookUploadThrottle, StorefrontOrEditor
 
 ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
 
 
-def _outfit_refs(outfit_ids: set[int]) -> dict[int, dict[str, Any]]:
+def _outfit_refs(outfit_ids: set[int]) -> dict[int, Mapping[str, Any]]:
     return {
         row["id"]: row
         for row in LibraryOutfit.objects.filter(pk__in=outfit_ids).values("id", "external_id", "source")
@@ -168,7 +169,7 @@ class LookCreate(APIView):
             garment_slot=form.validated_data["garment_slot"],
             wanted_slots=form.validated_data["wanted_slots"],
             k=form.validated_data["k"],
-            api_key=request.auth if hasattr(request.auth, "prefix") else None,
+            api_key=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         look.refresh_from_db()  # an eager (embedded) setup has already finished it
         url = reverse("api:look-detail", kwargs={"pk": look.pk}, request=request)

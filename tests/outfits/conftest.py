@@ -40,7 +40,9 @@ def build_shop(library: Path, catalog: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]) -> Iterator[None]:
+def django_db_setup(
+    django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]
+) -> Iterator[None]:
     # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
     for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR):
         shutil.rmtree(folder, ignore_errors=True)

@@ -14,9 +14,8 @@ def _a(slot: str) -> CatalogItem:
 
 def test_suggests_bottoms_for_a_top_with_the_outfits_behind_them(storefront: APIClient) -> None:
     top = _a("top")
-    response = storefront.get(
-        f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom", "k": 5}
-    )
+    query: dict[str, str | int] = {"slot": "bottom", "k": 5}
+    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", query)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["item"]["id"] == top.external_id
@@ -50,9 +49,10 @@ def test_rejected_outfits_stop_supporting_suggestions(storefront: APIClient) -> 
 def test_sold_out_items_are_never_suggested(storefront: APIClient) -> None:
     top = _a("top")
     url = f"/api/v1/items/{top.external_id}/complete-the-look/"
-    first = storefront.get(url, {"slot": "bottom", "k": 3}).json()["suggestions"][0]["item"]["id"]
+    query: dict[str, str | int] = {"slot": "bottom", "k": 3}
+    first = storefront.get(url, query).json()["suggestions"][0]["item"]["id"]
     CatalogItem.objects.filter(external_id=first).update(in_stock=False)
-    again = storefront.get(url, {"slot": "bottom", "k": 3}).json()["suggestions"]
+    again = storefront.get(url, query).json()["suggestions"]
     assert first not in {s["item"]["id"] for s in again}
 
 
@@ -69,7 +69,7 @@ def test_similar_items_share_the_slot_and_exclude_the_item(storefront: APIClient
     [({"slot": "hat"}, "slot"), ({"k": 0}, "k"), ({"k": 500}, "k"), ({"k": "many"}, "k")],
 )
 def test_bad_slot_or_k_is_a_400_naming_the_field(
-    storefront: APIClient, params: dict[str, object], field: str
+    storefront: APIClient, params: dict[str, str | int], field: str
 ) -> None:
     top = _a("top")
     response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", params)

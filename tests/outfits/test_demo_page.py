@@ -29,7 +29,9 @@ def test_upload_shows_the_look_and_bad_files_get_a_message(django_capture_on_com
 
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        ok = client.post("/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")})
+        ok = client.post(
+            "/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")}
+        )
     assert ok.status_code == 302
     page = client.get(ok["Location"]).content.decode()
     assert "suggestion" in page

@@ -28,7 +28,9 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--window-size=1280,1600",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or "chromedriver"))
+    driver = webdriver.Chrome(
+        options=options, service=Service(shutil.which("chromedriver") or "chromedriver")
+    )
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()

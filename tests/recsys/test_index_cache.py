@@ -67,7 +67,7 @@ def test_concurrent_requests_load_a_build_once(two_builds: Path, monkeypatch: py
         with counting:
             loads.append(build_dir.name)
         time.sleep(0.05)  # widen the window in which a second thread could start its own load
-        return real_load(cls, build_dir, expect_model_spec=expect_model_spec)  # type: ignore[no-any-return]
+        return real_load(cls, build_dir, expect_model_spec=expect_model_spec)
 
     monkeypatch.setattr(IndexSet, "load", classmethod(slow_load))
 

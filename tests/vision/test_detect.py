@@ -24,7 +24,7 @@ def test_box_reports_its_size() -> None:
 def test_finds_the_garment_box_on_a_plain_backdrop(backdrop: tuple[int, int, int]) -> None:
     photo = draw_garment_photo(backdrop)
     foreground = find_garment(photo.image)
-    assert foreground.on_plain_backdrop
+    assert foreground.plain_background
     assert_box_close(foreground.box, photo.box)
     assert foreground.coverage == pytest.approx(photo.garment_pixels / (240 * 320), rel=0.1)
     assert all(abs(a - b) <= 3 for a, b in zip(foreground.background_rgb, backdrop, strict=True))
@@ -53,7 +53,7 @@ def test_street_photo_counts_as_all_garment() -> None:
     blocks = rng.integers(0, 255, (8, 6, 3), dtype=np.uint8)
     street = Image.fromarray(blocks, mode="RGB").resize((240, 320), Image.Resampling.NEAREST)
     foreground = find_garment(street)
-    assert not foreground.on_plain_backdrop
+    assert not foreground.plain_background
     assert foreground.coverage == 1.0
     assert foreground.box == Box(0, 0, 240, 320)
     assert foreground.mask.all()
@@ -143,3 +143,41 @@ def test_detection_is_deterministic() -> None:
 def test_tiny_image_counts_as_all_garment() -> None:
     foreground = find_garment(Image.new("RGB", (8, 8), (10, 200, 10)))
     assert foreground.box == Box(0, 0, 8, 8) and foreground.coverage == 1.0
+
+
+def flood_fill_components(mask: np.ndarray, diagonal: bool) -> list[set[tuple[int, int]]]:
+    steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+    if diagonal:
+        steps += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    unseen = {tuple(p) for p in np.argwhere(mask)}
+    components = []
+    while unseen:
+        todo = [unseen.pop()]
+        component = set(todo)
+        while todo:
+            y, x = todo.pop()
+            for dy, dx in steps:
+                if (y + dy, x + dx) in unseen:
+                    unseen.remove((y + dy, x + dx))
+                    component.add((y + dy, x + dx))
+                    todo.append((y + dy, x + dx))
+        components.append(component)
+    return components
+
+
+@pytest.mark.parametrize("diagonal", [True, False])
+def test_run_labelling_matches_a_flood_fill(diagonal: bool) -> None:
+    from vision.detect import _Runs
+
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        mask = rng.random((int(rng.integers(1, 25)), int(rng.integers(1, 25)))) < rng.random()
+        runs = _Runs(mask, diagonal=diagonal)
+        run_ids = np.arange(runs.start.size)
+        found = {
+            frozenset(map(tuple, np.argwhere(runs.paint(run_ids == label))))
+            for label in np.unique(runs.label)
+        }
+        assert found == {frozenset(c) for c in flood_fill_components(mask, diagonal)}
+        areas = runs.component_areas()
+        assert sorted(areas[areas > 0]) == sorted(len(c) for c in found)

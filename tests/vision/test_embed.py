@@ -132,7 +132,9 @@ def test_concurrent_first_calls_load_once(monkeypatch: pytest.MonkeyPatch, tmp_p
 
     class Loaded:
         def __init__(self) -> None:
-            self.model, self.preprocess, self.tokenizer = object(), object(), object()
+            self.model = torch.nn.Module()
+            self.model.visual = torch.nn.Conv2d(3, 1, 1)
+            self.preprocess, self.tokenizer = object(), object()
             self.spec = ModelSpec("fake", "0" * 64)
             self.config = read_config(DEFAULT_MODEL)
 

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import OutputWrapper
 from tqdm import tqdm
 
 from outfits import services
 
 
+class AnalysingCommand(Protocol):
+    """A management command that keeps its --verbosity on itself, as the callers' handle() does."""
+
+    stdout: OutputWrapper
+    verbosity: int
+
+
 def analyse_now_or_queue(
-    command: BaseCommand, *, kind: services.GarmentKind, ids: Sequence[int], queue: bool, force: bool = False
+    command: AnalysingCommand,
+    *,
+    kind: services.GarmentKind,
+    ids: Sequence[int],
+    queue: bool,
+    force: bool = False,
 ) -> None:
     if queue:
         tasks = services.garments_enqueue_analysis(kind=kind, ids=ids, force=force)

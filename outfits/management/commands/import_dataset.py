@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -11,6 +11,9 @@ from outfits.importers import DatasetError, import_mango, import_myntra
 from outfits.models import LibraryOutfit
 
 from ._analysis import analyse_now_or_queue
+
+if TYPE_CHECKING:
+    from outfits.services import GarmentKind
 
 
 class Command(BaseCommand):
@@ -63,7 +66,7 @@ class Command(BaseCommand):
             self.stderr.write(f"skipped: {problem}")
         self.stdout.write(f"{source} as {options['role']}: {report.summary()}")
         if report.changed_ids and not options["no_analyze"]:
-            kind = "library" if options["role"] == "library" else "catalog"
+            kind: GarmentKind = "library" if options["role"] == "library" else "catalog"
             analyse_now_or_queue(self, kind=kind, ids=report.changed_ids, queue=options["queue"])
         if report.problems:
             raise CommandError(
