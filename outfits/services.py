@@ -83,11 +83,11 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     says why. Library outfits containing the items get their quality score refreshed. Ids of rows that
     no longer exist are ignored. Enqueues nothing.
     """
-    from vision.analyze import analyze_garments
+    from vision.analyze import analysis_spec, analyze_garments
 
     model = _MODELS[kind]
     embedder = vision_embedder()
-    spec = str(embedder.spec)
+    spec = analysis_spec(embedder)
     subject = f"{kind}_item"
     items = list(model.objects.filter(pk__in=list(ids)).select_related("category"))
     done = dict(
@@ -340,7 +340,7 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
     Claims the look (PENDING, or RUNNING but stale) so a redelivered task never runs it twice at once.
     Returns None when the look is gone or already claimed. Failures are stored on the look.
     """
-    from vision.analyze import analyze_garments
+    from vision.analyze import analysis_spec, analyze_garments
 
     now = timezone.now()
     claimed = LookRequest.objects.filter(
@@ -353,7 +353,7 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
     look = LookRequest.objects.get(pk=look_id)
     try:
         embedder = vision_embedder()
-        spec = str(embedder.spec)
+        spec = analysis_spec(embedder)
         index = selectors.active_index(model_spec=spec)
         if index is None:
             raise selectors.NoIndex(f"no active index built with {spec}: build the index first")

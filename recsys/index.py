@@ -28,7 +28,7 @@ from .index_manifest import (
     ManifestMismatch,
     read_manifest,
 )
-from .slots import POPULATIONS, SLOTS, check_population
+from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population
 
 __all__ = [
     "CENTRE_MIN_ITEMS",
@@ -45,6 +45,10 @@ __all__ = [
     "remove_builds",
 ]
 
+# Keys and similarities of a search, best first.
+Matches = tuple[NDArray[np.int64], NDArray[np.float32]]
+# Library pieces whose catalog matches one process remembers (about 1 KB each).
+PIECE_MEMO_SIZE = 200_000
 _NO_KEYS: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _NO_SIMILARITIES: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
 _NO_KEYS.flags.writeable = _NO_SIMILARITIES.flags.writeable = False  # shared by every empty answer
@@ -105,6 +109,9 @@ class IndexSet:
         self.manifest = manifest
         self._means = means
         self._indexes = indexes
+        # (slot, library piece, k) -> its catalog matches. A build never changes and the same
+        # library pieces recur across requests, so each is searched once per process.
+        self._piece_memo: dict[tuple[str, int, int], Matches | None] = {}
 
     @classmethod
     def load(cls, build_dir: Path, *, expect_model_spec: str | None = None) -> IndexSet:
@@ -212,6 +219,22 @@ class IndexSet:
         # Annoy orders equal distances arbitrarily; key order makes results repeatable.
         order = np.lexsort((keys, -similarities))[:k]
         return keys[order], similarities[order].astype(np.float32, copy=False)
+
+    def piece_matches(self, slot: str, piece: int, k: int) -> Matches | None:
+        """The k catalog items of `slot` most like library item `piece` (None if not indexed), memoised.
+
+        Thread-safe enough for the web process: two threads may both search a missing entry and
+        store the same answer; a full memo is emptied rather than evicted piecemeal.
+        """
+        memo_key = (slot, piece, k)
+        if memo_key in self._piece_memo:
+            return self._piece_memo[memo_key]
+        vector = self.vector(LIBRARY, slot, piece)
+        found = None if vector is None else self.search(CATALOG, slot, vector, k, centred=True)
+        if len(self._piece_memo) >= PIECE_MEMO_SIZE:
+            self._piece_memo.clear()
+        self._piece_memo[memo_key] = found
+        return found
 
     def _checked(self, embedding: Embedding) -> NDArray[np.float32]:
         vector = np.asarray(embedding, dtype=np.float32)

@@ -90,10 +90,7 @@ def fit_slot_classifier(
     labels = np.array([classes.index(s) for s in slots])
     rng = np.random.default_rng(seed)
     keep = np.concatenate(
-        [
-            rng.permutation(np.flatnonzero(labels == c))[:MAX_PER_SLOT]
-            for c in range(len(classes))
-        ]
+        [rng.permutation(np.flatnonzero(labels == c))[:MAX_PER_SLOT] for c in range(len(classes))]
     )
     x = centred[keep].astype(np.float64)
     y = labels[keep]

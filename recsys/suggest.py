@@ -33,6 +33,7 @@ from .index import IndexSet, Neighbour
 from .slots import CATALOG, LIBRARY, check_slot
 
 DEFAULT_SHARPNESS: Final = 3.0
+_EXCLUDE_MARGIN: Final = 8
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,24 @@ def _catalog_matches(
 ) -> dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]]:
     """Per library piece: the catalog items of the wanted slot that look like it, and their weights."""
     matches: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+    # The memoised search fetches a little more than asked, so the few excluded items (the shopper's
+    # own garments) can be dropped afterwards without searching again.
+    fetch = per_piece + _EXCLUDE_MARGIN
     for piece in sorted(pieces):
-        vector = index.vector(LIBRARY, wanted_slot, piece)
-        if vector is None:  # approved after the build, or no embedding yet: the next build has it
+        found = index.piece_matches(wanted_slot, piece, fetch)
+        if found is None:  # approved after the build, or no embedding yet: the next build has it
             continue
-        keys, similarities = index.search(
-            CATALOG, wanted_slot, vector, per_piece, exclude=exclude_catalog, centred=True
-        )
+        keys, similarities = found
+        if len(exclude_catalog) > _EXCLUDE_MARGIN:  # rare: more exclusions than the margin covers
+            vector = index.vector(LIBRARY, wanted_slot, piece)
+            assert vector is not None  # piece_matches found it
+            keys, similarities = index.search(
+                CATALOG, wanted_slot, vector, per_piece, exclude=exclude_catalog, centred=True
+            )
+        elif len(exclude_catalog):
+            kept = ~np.isin(keys, exclude_catalog)
+            keys, similarities = keys[kept], similarities[kept]
+        keys, similarities = keys[:per_piece], similarities[:per_piece]
         weights = match_weight(similarities, sharpness)
         kept = weights > 0
         if kept.any():

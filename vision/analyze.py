@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +13,16 @@ from PIL import Image
 from vision.detect import Box, find_garment, isolate_garment
 from vision.embed import GarmentEmbedder
 from vision.quality import QualityReport, assess_quality
+
+# What the network is shown depends on garment isolation as much as on the weights. Bump this when
+# find_garment / isolate_garment / preprocessing change what reaches the network: the analysis spec
+# changes with it, so embeddings of two pipelines never meet in one index.
+PIPELINE_VERSION: Final = "iso1"
+
+
+def analysis_spec(embedder: GarmentEmbedder) -> str:
+    """The identity stored with every embedding: model weights plus the pipeline that fed them."""
+    return f"{embedder.spec}+{PIPELINE_VERSION}"
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,10 @@ def _sniff_other_format(data: bytes) -> str | None:
     for signature, name in _OTHER_FORMAT_SIGNATURES:
         if data.startswith(signature):
             return name
-    # HEIC/HEIF/AVIF (iPhone photos): an ISO media "ftyp" box whose major brand names the format.
+    # HEIC/HEIF/AVIF (iPhone photos): an ISO media "ftyp" box whose major brand names the format
+    # (other brands are videos, which are simply not images).
     if data[4:8] == b"ftyp":
-        return _ISO_MEDIA_BRANDS.get(data[8:12], "HEIF")
+        return _ISO_MEDIA_BRANDS.get(data[8:12])
     return None
 
 

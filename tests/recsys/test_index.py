@@ -285,3 +285,19 @@ def test_remove_builds_keeps_the_kept_and_fresh_parts(tmp_path: Path, rng: np.ra
     assert removed == ["b1", "b2", f"b4{PART_SUFFIX}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b3", f"b5{PART_SUFFIX}", "notes"]
     assert remove_builds(tmp_path / "missing", keep=()) == []
+
+
+def test_piece_matches_are_searched_once_per_build(tmp_path: Path, rng: np.random.Generator) -> None:
+    items = _population(rng, "catalog", "bottom", 100, 20) + _population(rng, "library", "bottom", 500, 5)
+    index = build(tmp_path, items)
+    first = index.piece_matches("bottom", 500, 4)
+    assert first is not None
+    keys, similarities = first
+    vector = index.vector("library", "bottom", 500)
+    assert vector is not None
+    expected_keys, expected_similarities = index.search("catalog", "bottom", vector, 4, centred=True)
+    np.testing.assert_array_equal(keys, expected_keys)
+    np.testing.assert_allclose(similarities, expected_similarities)
+    assert index.piece_matches("bottom", 500, 4) is first  # memoised, not searched again
+    assert index.piece_matches("bottom", 999, 4) is None  # not a library piece of this build
+    assert index.piece_matches("top", 500, 4) is None

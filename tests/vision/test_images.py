@@ -69,6 +69,11 @@ def test_rejects_other_formats_by_name(fmt: str, name: str) -> None:
     assert rejection(encode(photo(), fmt)) == f"unsupported image format {name} (accepted: JPEG, PNG, WEBP)"
 
 
+def test_names_an_iphone_heic_photo() -> None:
+    heic_start = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+    assert rejection(heic_start + b"\x00" * 64).startswith("unsupported image format HEIC")
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_rejects_truncated_image(fmt: str) -> None:
     data = encode(photo((200, 150)), fmt)
