@@ -19,13 +19,13 @@ from typing import Any, Literal
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from vision.images import ImageRejected, open_garment_image
 
 from .categories import CategoryTree, UnmappedCategory, mango_slot, myntra_slot
-from .models import CatalogItem, Category, LibraryItem, LibraryOutfit, LibraryOutfitItem
+from .models import CatalogItem, Category, ImageAnalysis, LibraryItem, LibraryOutfit, LibraryOutfitItem
 
 Role = Literal["library", "catalog"]
 
@@ -384,3 +384,17 @@ def _import_outfits(
                 LibraryOutfitItem(outfit=outfit, item_id=item_pk, position=position)
                 for position, item_pk in enumerate(ids)
             )
+
+
+def refresh_planner_statistics() -> None:
+    """After a bulk load, let PostgreSQL re-plan with real row counts instead of waiting for
+    autovacuum: right after a first import it estimates a handful of rows and picks nested loops
+    that make every suggestion several times slower."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (CatalogItem, LibraryItem, LibraryOutfit, LibraryOutfitItem, Category, ImageAnalysis)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))

@@ -33,7 +33,6 @@ from .index import IndexSet, Neighbour
 from .slots import CATALOG, LIBRARY, check_slot
 
 DEFAULT_SHARPNESS: Final = 3.0
-_EXCLUDE_MARGIN: Final = 8
 
 
 @dataclass(frozen=True)
@@ -90,14 +89,9 @@ def complete_the_look(
     pieces_of = outfits_for(library_items)
     path_weights = _piece_weights(reached, pieces_of, wanted_slot, set(exclude_outfits))
     catalog_matches = _catalog_matches(
-        index,
-        {piece for _, piece in path_weights},
-        wanted_slot,
-        per_piece,
-        key_array(exclude_catalog),
-        sharpness,
+        index, {piece for _, piece in path_weights}, wanted_slot, per_piece, sharpness
     )
-    return _rank(path_weights, catalog_matches, k)
+    return _rank(path_weights, catalog_matches, k, key_array(exclude_catalog))
 
 
 def similar_items(
@@ -161,29 +155,19 @@ def _catalog_matches(
     pieces: Collection[int],
     wanted_slot: str,
     per_piece: int,
-    exclude_catalog: NDArray[np.int64],
     sharpness: float,
 ) -> dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]]:
-    """Per library piece: the catalog items of the wanted slot that look like it, and their weights."""
+    """Per library piece: the catalog items of the wanted slot that look like it, and their weights.
+
+    Searches are memoised per build (IndexSet.piece_matches); the shopper's own garments are dropped
+    later, from the ranking, so one search serves every request that reaches the piece.
+    """
     matches: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
-    # The memoised search fetches a little more than asked, so the few excluded items (the shopper's
-    # own garments) can be dropped afterwards without searching again.
-    fetch = per_piece + _EXCLUDE_MARGIN
     for piece in sorted(pieces):
-        found = index.piece_matches(wanted_slot, piece, fetch)
+        found = index.piece_matches(wanted_slot, piece, per_piece)
         if found is None:  # approved after the build, or no embedding yet: the next build has it
             continue
         keys, similarities = found
-        if len(exclude_catalog) > _EXCLUDE_MARGIN:  # rare: more exclusions than the margin covers
-            vector = index.vector(LIBRARY, wanted_slot, piece)
-            assert vector is not None  # piece_matches found it
-            keys, similarities = index.search(
-                CATALOG, wanted_slot, vector, per_piece, exclude=exclude_catalog, centred=True
-            )
-        elif len(exclude_catalog):
-            kept = ~np.isin(keys, exclude_catalog)
-            keys, similarities = keys[kept], similarities[kept]
-        keys, similarities = keys[:per_piece], similarities[:per_piece]
         weights = match_weight(similarities, sharpness)
         kept = weights > 0
         if kept.any():
@@ -195,25 +179,27 @@ def _rank(
     path_weights: Mapping[tuple[int, int], float],
     catalog_matches: Mapping[int, tuple[NDArray[np.int64], NDArray[np.float64]]],
     k: int,
+    exclude_catalog: NDArray[np.int64],
 ) -> list[Suggestion]:
-    items_parts: list[NDArray[np.int64]] = []
-    outfit_parts: list[NDArray[np.int64]] = []
-    score_parts: list[NDArray[np.float64]] = []
-    for (outfit, piece), weight in path_weights.items():
-        found = catalog_matches.get(piece)
-        if found is None:
-            continue
-        keys, weights = found
-        items_parts.append(keys)
-        outfit_parts.append(np.full(len(keys), outfit, dtype=np.int64))
-        score_parts.append(weight * weights)
-    if not items_parts:
+    paths = [
+        (outfit, piece, weight)
+        for (outfit, piece), weight in path_weights.items()
+        if piece in catalog_matches
+    ]
+    if not paths:
         return []
-    items, outfits, scores = (
-        np.concatenate(items_parts),
-        np.concatenate(outfit_parts),
-        np.concatenate(score_parts),
+    # One row per path x catalog match, built with a few array calls (a request has ~1,000 paths).
+    lengths = np.array([len(catalog_matches[piece][0]) for _, piece, _ in paths])
+    items = np.concatenate([catalog_matches[piece][0] for _, piece, _ in paths])
+    scores = np.concatenate([catalog_matches[piece][1] for _, piece, _ in paths]) * np.repeat(
+        np.array([weight for _, _, weight in paths]), lengths
     )
+    outfits = np.repeat(np.array([outfit for outfit, _, _ in paths], dtype=np.int64), lengths)
+    if len(exclude_catalog):
+        kept = ~np.isin(items, exclude_catalog)
+        items, scores, outfits = items[kept], scores[kept], outfits[kept]
+        if not len(items):
+            return []
 
     unique_items, item_of_row = np.unique(items, return_inverse=True)
     item_scores = np.bincount(item_of_row, weights=scores)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from outfits.importers import refresh_planner_statistics
 from outfits.models import CatalogItem, LibraryItem
 
 from ._analysis import analyse_now_or_queue
@@ -30,3 +31,4 @@ class Command(BaseCommand):
             # The service skips what is up to date under the current spec; only it knows the spec.
             ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
             analyse_now_or_queue(self, kind=kind, ids=ids, queue=options["queue"], force=options["force"])  # type: ignore[arg-type]
+        refresh_planner_statistics()

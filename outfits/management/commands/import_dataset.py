@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from outfits.importers import DatasetError, import_mango, import_myntra
+from outfits.importers import DatasetError, import_mango, import_myntra, refresh_planner_statistics
 from outfits.models import LibraryOutfit
 
 from ._analysis import analyse_now_or_queue
@@ -68,6 +68,7 @@ class Command(BaseCommand):
         if report.changed_ids and not options["no_analyze"]:
             kind: GarmentKind = "library" if options["role"] == "library" else "catalog"
             analyse_now_or_queue(self, kind=kind, ids=report.changed_ids, queue=options["queue"])
+        refresh_planner_statistics()
         if report.problems:
             raise CommandError(
                 f"{len(report.problems)} rows were not imported (listed above); every other row was kept"
