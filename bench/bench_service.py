@@ -79,7 +79,7 @@ def bench_index_build() -> tuple[float, dict[str, int]]:
 
 def bench_latency(calls: int) -> list[float]:
     _, raw = ApiKey.issue("benchmark")
-    client = Client(HTTP_X_API_KEY=raw)
+    client = Client(HTTP_X_API_KEY=raw, SERVER_NAME="127.0.0.1")
     analysed = list(
         ImageAnalysis.objects.filter(catalog_item__isnull=False, status="ok")
         .values_list("catalog_item__external_id", flat=True)
