@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Min, Q
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from vision.images import ImageRejected, open_garment_image
@@ -62,6 +62,14 @@ def vision_embedder() -> GarmentEmbedder:
         model_name=settings.CTL_VISION_MODEL,
         weights=settings.CTL_VISION_WEIGHTS,
     )
+
+
+def _claim(job: QuerySet[Any], pending: str, running: str) -> bool:
+    """Take a job row that is PENDING, or RUNNING but stale (its worker died). One conditional UPDATE,
+    so two deliveries of the same task never both run it."""
+    now = timezone.now()
+    stale = Q(status=running, started_at__lt=now - STALE_AFTER)
+    return bool(job.filter(Q(status=pending) | stale).update(status=running, started_at=now))
 
 
 # --- Garment analysis ------------------------------------------------------------------------
@@ -223,13 +231,9 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     from recsys.index import IndexBuilder, IndexSet, remove_builds
     from recsys.slot_classifier import fit_slot_classifier
 
-    now = timezone.now()
-    claimed = IndexBuild.objects.filter(
-        Q(status=IndexBuild.Status.PENDING)
-        | Q(status=IndexBuild.Status.BUILDING, started_at__lt=now - STALE_AFTER),
-        pk=build_pk,
-    ).update(status=IndexBuild.Status.BUILDING, started_at=now)
-    if not claimed:
+    if not _claim(
+        IndexBuild.objects.filter(pk=build_pk), IndexBuild.Status.PENDING, IndexBuild.Status.BUILDING
+    ):
         return None
     build = IndexBuild.objects.get(pk=build_pk)
     started = time.perf_counter()
@@ -342,13 +346,9 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
     """
     from vision.analyze import analysis_spec, analyze_garments
 
-    now = timezone.now()
-    claimed = LookRequest.objects.filter(
-        Q(status=LookRequest.Status.PENDING)
-        | Q(status=LookRequest.Status.RUNNING, started_at__lt=now - STALE_AFTER),
-        pk=look_id,
-    ).update(status=LookRequest.Status.RUNNING, started_at=now)
-    if not claimed:
+    if not _claim(
+        LookRequest.objects.filter(pk=look_id), LookRequest.Status.PENDING, LookRequest.Status.RUNNING
+    ):
         return None
     look = LookRequest.objects.get(pk=look_id)
     try:
