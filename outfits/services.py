@@ -229,7 +229,7 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     so readers switch builds between two requests. Old build folders are pruned.
     """
     from recsys.index import IndexBuilder, IndexSet, remove_builds
-    from recsys.slot_classifier import fit_slot_classifier
+    from recsys.slot_classifier import fit_slot_classifier, slot_training_sample
 
     if not _claim(
         IndexBuild.objects.filter(pk=build_pk), IndexBuild.Status.PENDING, IndexBuild.Status.BUILDING
@@ -242,7 +242,6 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         if spec is None:
             raise RuntimeError("no analysed garments yet: analyse the catalog and library first")
         builder: IndexBuilder | None = None
-        labelled: dict[str, tuple[list[np.ndarray], list[str]]] = {"catalog": ([], []), "library": ([], [])}
         for population, subject in (("catalog", "catalog_item"), ("library", "library_item")):
             rows = (
                 ImageAnalysis.objects.filter(**{f"{subject}__isnull": False}, model_spec=spec, status="ok")
@@ -254,8 +253,6 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
                 if builder is None:
                     builder = IndexBuilder(model_spec=spec, dim=int(vector.shape[0]))
                 builder.add(population, slot, key, vector)
-                labelled[population][0].append(vector)
-                labelled[population][1].append(slot)
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
         settings.INDEX_DIR.mkdir(parents=True, exist_ok=True)
@@ -264,12 +261,8 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         )
         # The slot probe ships inside the build it was fitted on, before the build becomes active.
         build_dir = Path(settings.INDEX_DIR) / build.build_id
-        written = IndexSet.load(build_dir, expect_model_spec=spec)
-        centred = [
-            np.stack([written.center(p, row) for row in rows]) for p, (rows, _) in labelled.items() if rows
-        ]
-        slots = [slot for rows, slot_list in labelled.values() for slot in slot_list if rows]
-        fit_slot_classifier(np.concatenate(centred), slots).save(build_dir)
+        centred, slots = slot_training_sample(IndexSet.load(build_dir, expect_model_spec=spec))
+        fit_slot_classifier(centred, slots).save(build_dir)
     except (OperationalError, InterfaceError):
         # Transient: hand the build back so the task's retry can claim it again.
         IndexBuild.objects.filter(pk=build_pk).update(status=IndexBuild.Status.PENDING)

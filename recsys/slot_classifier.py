@@ -17,7 +17,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from .slots import check_slot
+from .index import IndexSet
+from .slots import POPULATIONS, check_slot
 
 FILE_NAME: Final = "slot_classifier.npz"
 # Most garments of a slot look alike: a sample bounds fitting time (each step reads every row twice)
@@ -67,6 +68,25 @@ def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     exp = np.exp(shifted)
     result: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
     return result
+
+
+def slot_training_sample(index: IndexSet, *, seed: int = 0) -> tuple[NDArray[np.float32], list[str]]:
+    """Centred vectors and slots of up to MAX_PER_SLOT garments a slot, read back from a written build
+    (so no second copy of every embedding is held while building)."""
+    rng = np.random.default_rng(seed)
+    rows: list[NDArray[np.float32]] = []
+    slots: list[str] = []
+    for slot in sorted({slot for population in POPULATIONS for slot in index.slots(population)}):
+        keys = [(population, int(key)) for population in POPULATIONS for key in index.keys(population, slot)]
+        for at in rng.permutation(len(keys))[:MAX_PER_SLOT]:
+            population, key = keys[at]
+            vector = index.vector(population, slot, key)
+            if vector is not None:
+                rows.append(vector)
+                slots.append(slot)
+    if not rows:
+        raise ValueError("the build holds no garments to learn slots from")
+    return np.stack(rows), slots
 
 
 def fit_slot_classifier(

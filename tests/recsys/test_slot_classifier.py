@@ -58,3 +58,28 @@ def test_rejects_unknown_slots_and_mismatched_labels() -> None:
         fit_slot_classifier(x, ["top", "hat", "top"])
     with pytest.raises(ValueError, match="one slot label per embedding"):
         fit_slot_classifier(x, ["top"])
+
+
+def test_training_sample_reads_both_populations_back_from_a_build(tmp_path: Path) -> None:
+    from recsys import slot_classifier
+    from tests.recsys.worlds import build, random_units
+
+    rng = np.random.default_rng(3)
+    items = [("catalog", "top", 100 + i, v) for i, v in enumerate(random_units(rng, 6))]
+    items += [("library", "top", 100 + i, v) for i, v in enumerate(random_units(rng, 4))]
+    items += [("library", "bag", 200 + i, v) for i, v in enumerate(random_units(rng, 3))]
+    index = build(tmp_path, items)
+    vectors, slots = slot_classifier.slot_training_sample(index)
+    assert sorted(slots) == ["bag"] * 3 + ["top"] * 10
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_training_sample_is_capped_per_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recsys import slot_classifier
+    from tests.recsys.worlds import build, random_units
+
+    monkeypatch.setattr(slot_classifier, "MAX_PER_SLOT", 5)
+    rng = np.random.default_rng(4)
+    items = [("catalog", "shoes", i, v) for i, v in enumerate(random_units(rng, 12))]
+    _, slots = slot_classifier.slot_training_sample(build(tmp_path, items))
+    assert slots == ["shoes"] * 5
