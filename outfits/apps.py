@@ -7,3 +7,7 @@ class OutfitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "outfits"
     verbose_name = "Complete the look"
+
+    def ready(self) -> None:
+        # Registers the API-key scheme with drf-spectacular (extensions register on import).
+        from .api import schema  # noqa: F401

@@ -166,6 +166,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers choose from the same slots: one enum in the schema, not one per field.
+    "ENUM_NAME_OVERRIDES": {"Slot": "outfits.models.Slot.choices"},
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
@@ -14,18 +15,25 @@ from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
 ACCEPTED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-def image_url(request: Any, field: Any) -> str | None:
-    if not field:
-        return None
-    url = field.url
-    return request.build_absolute_uri(url) if request is not None else url
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class PhotoUrlField(serializers.Field):
+    """The absolute URL of a model's `image`, or null when it has none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="image", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        if not value:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(value.url) if request is not None else str(value.url)
 
 
 class CatalogItemSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="external_id", read_only=True)
     slot = serializers.CharField(source="category.slot", read_only=True)
     category = serializers.CharField(source="category.path", read_only=True)
-    image_url = serializers.SerializerMethodField()
+    image_url = PhotoUrlField()
 
     class Meta:
         model = CatalogItem
@@ -43,9 +51,6 @@ class CatalogItemSerializer(serializers.ModelSerializer):
             "image_url",
             "updated_at",
         )
-
-    def get_image_url(self, item: CatalogItem) -> str | None:
-        return image_url(self.context.get("request"), item.image)
 
 
 class CatalogItemUpsertSerializer(serializers.Serializer):
@@ -166,7 +171,7 @@ class LookCreateSerializer(serializers.Serializer):
 
 
 class LookSerializer(serializers.ModelSerializer):
-    image_url = serializers.SerializerMethodField()
+    image_url = PhotoUrlField()
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -184,9 +189,6 @@ class LookSerializer(serializers.ModelSerializer):
             "finished_at",
         )
 
-    def get_image_url(self, look: LookRequest) -> str | None:
-        return image_url(self.context.get("request"), look.image)
-
     def get_result(self, look: LookRequest) -> dict[str, Any] | None:
         return self.context.get("result_payload")
 
@@ -194,14 +196,11 @@ class LookSerializer(serializers.ModelSerializer):
 class LibraryItemSerializer(serializers.ModelSerializer):
     slot = serializers.CharField(source="category.slot", read_only=True)
     category = serializers.CharField(source="category.path", read_only=True)
-    image_url = serializers.SerializerMethodField()
+    image_url = PhotoUrlField()
 
     class Meta:
         model = LibraryItem
         fields = ("id", "external_id", "slot", "category", "attributes", "image_url")
-
-    def get_image_url(self, item: LibraryItem) -> str | None:
-        return image_url(self.context.get("request"), item.image)
 
 
 class LibraryOutfitSerializer(serializers.ModelSerializer):
