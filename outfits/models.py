@@ -221,7 +221,13 @@ class ImageAnalysis(models.Model):
     predicted_category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Confidence of the predicted node's whole path (slot → family → type).
     category_confidence = models.FloatField(null=True, blank=True)
+    # The model's reading of the photo: slot, family and type with confidences, every slot's score
+    # and the likeliest types (vision.garment_heads.GarmentPrediction). Empty when the model cannot
+    # classify (the untrained base).
+    predictions = models.JSONField(default=dict, blank=True)
+    # Predicted attributes: name → the likeliest values → probability ({"colour_group": {"GREY": 0.9}}).
     attributes = models.JSONField(default=dict, blank=True)
     quality_score = models.FloatField(null=True, blank=True)
     quality_problems = models.JSONField(default=list, blank=True)
@@ -263,6 +269,10 @@ class ImageAnalysis(models.Model):
 
     def vector(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding or b""), dtype=np.float32).copy()
+
+    @property
+    def predicted_slot(self) -> str:
+        return self.predicted_category.slot if self.predicted_category is not None else ""
 
 
 class IndexBuild(models.Model):
@@ -329,3 +339,64 @@ class ApiKey(models.Model):
     @classmethod
     def find(cls, raw: str) -> ApiKey | None:
         return cls.objects.filter(key_hash=_hash_key(raw), active=True).first()
+
+
+class CategoryReview(models.Model):
+    """A garment whose stated category the trained model disagrees with: an editor accepts the
+    suggested category in one click or dismisses it. A dismissed suggestion stays dismissed when the
+    audit runs again (one row per garment, stated and suggested category)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    catalog_item = models.ForeignKey(
+        CatalogItem, null=True, blank=True, on_delete=models.CASCADE, related_name="category_reviews"
+    )
+    library_item = models.ForeignKey(
+        LibraryItem, null=True, blank=True, on_delete=models.CASCADE, related_name="category_reviews"
+    )
+    model_spec = models.CharField(max_length=120)
+    stated = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    suggested = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    # How likely the stated category is wrong (model confidence weighed by validation confusion).
+    confidence = models.FloatField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["-confidence"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(
+                    Q(catalog_item__isnull=False, library_item__isnull=True)
+                    | Q(catalog_item__isnull=True, library_item__isnull=False)
+                ),
+                name="category_review_has_exactly_one_garment",
+            ),
+            models.UniqueConstraint(
+                fields=["catalog_item", "stated", "suggested"],
+                condition=Q(catalog_item__isnull=False),
+                name="category_review_unique_catalog",
+            ),
+            models.UniqueConstraint(
+                fields=["library_item", "stated", "suggested"],
+                condition=Q(library_item__isnull=False),
+                name="category_review_unique_library",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.garment}: {self.stated} → {self.suggested} ({self.status})"
+
+    @property
+    def garment(self) -> CatalogItem | LibraryItem:
+        item = self.catalog_item or self.library_item
+        assert item is not None
+        return item

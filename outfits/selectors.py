@@ -12,8 +12,6 @@ from django.conf import settings
 from django.db.models import Q
 
 from recsys.index import IndexCache, IndexSet
-from recsys.slot_classifier import FILE_NAME as SLOT_CLASSIFIER_FILE
-from recsys.slot_classifier import SlotClassifier
 from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as recsys_complete_the_look
 
@@ -34,7 +32,6 @@ COMPLEMENTS: dict[Slot, tuple[Slot, ...]] = {
 _OVERFETCH = 3
 
 _indexes = IndexCache()
-_slot_classifiers: dict[Path, SlotClassifier] = {}
 
 
 class NoIndex(RuntimeError):
@@ -81,23 +78,6 @@ def newest_model_spec() -> str | None:
         .values_list("model_spec", flat=True)
         .first()
     )
-
-
-def slot_guess(index: IndexSet, embedding: np.ndarray) -> tuple[str, float] | None:
-    """Which slot a photo shows, by the build's slot probe (None for a build without one).
-
-    A shopper's photo is centred like a catalog photo: it will be matched against the shop's items.
-    """
-    build_dir = Path(settings.INDEX_DIR) / index.manifest.build_id
-    classifier = _slot_classifiers.get(build_dir)
-    if classifier is None:
-        if not (build_dir / SLOT_CLASSIFIER_FILE).exists():
-            return None
-        classifier = SlotClassifier.load(build_dir)
-        _slot_classifiers.clear()  # one build is active at a time; keep only its probe
-        _slot_classifiers[build_dir] = classifier
-    guess = classifier.predict(index.center("catalog", embedding))
-    return guess.slot, guess.confidence
 
 
 def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[LibraryPiece]]:
@@ -200,3 +180,65 @@ def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int
         )
     )
     return index, [(n.key, n.similarity) for n in neighbours if n.key in sellable][:k]
+
+
+# --- Text search -----------------------------------------------------------------------------
+
+
+class SearchUnavailable(RuntimeError):
+    """No worker could embed the search text in time (or text search is not possible)."""
+
+
+def text_query_vector(query: str, *, model_spec: str) -> np.ndarray:
+    """The search text's vector under `model_spec`: from the cache, else from a gpu worker (the web
+    process has no torch). Raises SearchUnavailable when no worker answers in time or the worker's
+    model is not the one the index was built with."""
+    import hashlib
+
+    from celery.exceptions import TimeoutError as CeleryTimeout
+    from django.core.cache import cache
+
+    from . import services, tasks
+
+    key = "text-vector:" + hashlib.sha256(f"{model_spec}\n{query}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        if not settings.CELERY_TASK_ALWAYS_EAGER and not settings.CELERY_RESULT_BACKEND:
+            raise SearchUnavailable("text search needs a Celery result backend (CELERY_RESULT_BACKEND)")
+        try:
+            answer = tasks.text_embed.delay(query).get(timeout=settings.CTL_SEARCH_TIMEOUT)
+        except CeleryTimeout as exc:
+            raise SearchUnavailable("no worker embedded the search text in time; try again") from exc
+        except services.CannotSearch as exc:
+            raise SearchUnavailable(str(exc)) from exc
+        if answer["model_spec"] != model_spec:
+            raise SearchUnavailable(
+                f"the workers' model ({answer['model_spec']}) is not the index's ({model_spec}): "
+                "analyse the garments again and rebuild the index"
+            )
+        cached = answer["vector"]
+        cache.set(key, cached, timeout=24 * 3600)
+    return np.asarray(cached, dtype=np.float32)
+
+
+def catalog_search(
+    query: str, *, slots: Sequence[str], k: int
+) -> tuple[IndexSet, list[tuple[int, str, float]]]:
+    """Sellable catalog items that best match a text, best first: (key, slot, similarity).
+
+    The text vector lives in the aligned image space; it is compared with each slot's catalog index
+    as a direction (the catalog's photo-style mean is a constant offset for every item of a query).
+    """
+    index = _require_index()
+    vector = text_query_vector(query, model_spec=index.manifest.model_spec)
+    found: list[tuple[int, str, float]] = []
+    for slot in slots or index.slots("catalog"):
+        keys, similarities = index.search("catalog", slot, vector, k * _OVERFETCH, centred=True)
+        found.extend((int(key), slot, float(sim)) for key, sim in zip(keys, similarities, strict=True))
+    sellable = set(
+        CatalogItem.objects.filter(pk__in=[key for key, _, _ in found], in_stock=True).values_list(
+            "pk", flat=True
+        )
+    )
+    found = sorted((row for row in found if row[0] in sellable), key=lambda row: (-row[2], row[0]))
+    return index, found[:k]

@@ -27,9 +27,11 @@ from django.utils import timezone
 from vision.images import ImageRejected, open_garment_image
 
 from . import selectors
+from .categories import CategoryTree
 from .models import (
     CatalogItem,
     Category,
+    CategoryReview,
     ImageAnalysis,
     IndexBuild,
     LibraryItem,
@@ -41,7 +43,10 @@ from .models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from vision.analyze import GarmentAnalysis
+    from vision.artefact import GarmentArtefact
     from vision.embed import GarmentEmbedder
+    from vision.garment_heads import GarmentPrediction
 
     from .models import ApiKey
 
@@ -54,13 +59,15 @@ STALE_AFTER = timedelta(minutes=15)
 
 
 def vision_embedder() -> GarmentEmbedder:
-    """The process's one image-text model (loaded on first use, then cached by vision.registry)."""
+    """The process's one image model: an operator's checkpoint, else the active trained garment model,
+    else the untrained base (loaded on first use, reloaded when train_vision activates another)."""
     from vision.embed import get_embedder
 
     return get_embedder(
         models_dir=settings.MODELS_DIR,
         model_name=settings.CTL_VISION_MODEL,
         weights=settings.CTL_VISION_WEIGHTS,
+        artefact=settings.CTL_VISION_ARTEFACT,
     )
 
 
@@ -70,6 +77,26 @@ def _claim(job: QuerySet[Any], pending: str, running: str) -> bool:
     now = timezone.now()
     stale = Q(status=running, started_at__lt=now - STALE_AFTER)
     return bool(job.filter(Q(status=pending) | stale).update(status=running, started_at=now))
+
+
+def text_vector(*, text: str) -> tuple[str, list[float]]:
+    """A search text in the image embedding space of the current model: (analysis spec, unit vector).
+
+    Refuses (CannotSearch) when the model's image and text towers are not aligned (the untrained
+    base model): its text vectors would rank garments at random.
+    """
+    from vision.analyze import analysis_spec
+
+    embedder = vision_embedder()
+    if not embedder.aligned:
+        raise CannotSearch(
+            "the active image model has no trained text alignment: train it with `manage.py train_vision`"
+        )
+    return analysis_spec(embedder), [float(x) for x in embedder.embed_texts([text])[0]]
+
+
+class CannotSearch(RuntimeError):
+    """Text search is not possible with the current model or setup."""
 
 
 # --- Garment analysis ------------------------------------------------------------------------
@@ -84,7 +111,8 @@ class AnalyzeOutcome:
 
 
 def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = False) -> AnalyzeOutcome:
-    """Analyse the photos of catalog or library items: garment box, quality, embedding.
+    """Analyse the photos of catalog or library items: garment box, quality, embedding, and the
+    model's predicted category (slot → family → type) and attributes.
 
     Upserts one ImageAnalysis per (item, model spec). Idempotent: an item already analysed under this
     spec with the same photo is skipped unless `force`. Unreadable photos get a FAILED analysis that
@@ -113,10 +141,16 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
         except (ImageRejected, OSError) as exc:
             failed += 1
             _analysis_save(subject, item, spec=spec, sha=item.image_sha256, error=str(exc))
-    results = analyze_garments(images, embedder, batch_size=settings.CTL_ANALYZE_BATCH) if images else []
-    index = selectors.active_index(model_spec=spec)
+    results = (
+        analyze_garments(
+            images, embedder, batch_size=settings.CTL_ANALYZE_BATCH, zero_shot=settings.CTL_ZERO_SHOT_LABELS
+        )
+        if images
+        else []
+    )
+    tree = CategoryTree()
     for item, result in zip(ready, results, strict=True):
-        _analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, index=index)
+        _analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, tree=tree)
     if kind == "library" and todo:
         outfit_ids = (
             LibraryOutfit.objects.filter(items__in=[item.pk for item in todo])
@@ -133,9 +167,9 @@ def _analysis_save(
     *,
     spec: str,
     sha: str,
-    result: Any = None,
+    result: GarmentAnalysis | None = None,
     error: str = "",
-    index: Any = None,
+    tree: CategoryTree | None = None,
 ) -> ImageAnalysis:
     values: dict[str, Any] = {"image_sha256": sha, "status": "failed" if error else "ok", "error": error}
     if result is not None:
@@ -148,18 +182,40 @@ def _analysis_save(
             "quality_problems": list(result.quality.problems),
             "embedding": vector.tobytes(),
             "dim": int(vector.shape[0]),
-        }
-        if index is not None:
-            guess = selectors.slot_guess(index, vector)
-            if guess is not None:
-                values["predicted_category"] = Category.objects.filter(parent=None, name=guess[0]).first()
-                values["category_confidence"] = guess[1]
+        } | _prediction_values(result.prediction, tree or CategoryTree(), result.zero_shot)
     else:
         values |= {"embedding": None, "dim": 0, "quality_score": None, "quality_problems": []}
+        values |= _prediction_values(None, tree or CategoryTree())
     analysis, _ = ImageAnalysis.objects.update_or_create(
         **{subject: owner, "model_spec": spec}, defaults=values
     )
     return analysis
+
+
+def _prediction_values(
+    prediction: GarmentPrediction | None,
+    tree: CategoryTree,
+    zero_shot: dict[str, dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """The predicted node (a type where the model knows types; a slot from zero-shot prompts)."""
+    zero_shot = zero_shot or {}
+    if prediction is None:
+        return {"predicted_category": None, "category_confidence": None, "predictions": {}, "attributes": {}}
+    slot = Slot(prediction.slot)
+    if prediction.type:
+        node, confidence = tree.leaf(slot, prediction.family, prediction.type), prediction.type_confidence
+    else:
+        node, confidence = tree.slot_root(slot), prediction.slot_confidence
+    described = prediction.as_json()
+    attributes = described.pop("attributes") | {
+        f"zero_shot:{name}": scores for name, scores in zero_shot.items()
+    }
+    return {
+        "predicted_category": node,
+        "category_confidence": round(confidence, 4),
+        "predictions": described,
+        "attributes": attributes,
+    }
 
 
 def library_outfits_refresh_quality(*, outfit_ids: Sequence[int], model_spec: str) -> None:
@@ -228,8 +284,7 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     Files are written beside the old build and swapped in by flipping `active` in one transaction,
     so readers switch builds between two requests. Old build folders are pruned.
     """
-    from recsys.index import IndexBuilder, IndexSet, remove_builds
-    from recsys.slot_classifier import fit_slot_classifier, slot_training_sample
+    from recsys.index import IndexBuilder, remove_builds
 
     if not _claim(
         IndexBuild.objects.filter(pk=build_pk), IndexBuild.Status.PENDING, IndexBuild.Status.BUILDING
@@ -259,10 +314,6 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         manifest = builder.write(
             Path(settings.INDEX_DIR), build_id=build.build_id, n_trees=settings.CTL_INDEX_TREES
         )
-        # The slot probe ships inside the build it was fitted on, before the build becomes active.
-        build_dir = Path(settings.INDEX_DIR) / build.build_id
-        centred, slots = slot_training_sample(IndexSet.load(build_dir, expect_model_spec=spec))
-        fit_slot_classifier(centred, slots).save(build_dir)
     except (OperationalError, InterfaceError):
         # Transient: hand the build back so the task's retry can claim it again.
         IndexBuild.objects.filter(pk=build_pk).update(status=IndexBuild.Status.PENDING)
@@ -296,6 +347,17 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
 
 
 # --- Looks from uploaded photos --------------------------------------------------------------
+
+
+def _garment_reading(prediction: GarmentPrediction | None) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    described = prediction.as_json()
+    return {key: described[key] for key in ("slot", "family", "type", "attributes")}
+
+
+class CannotClassify(RuntimeError):
+    """The photo's slot is unknown and the model cannot tell it."""
 
 
 def look_create(
@@ -353,27 +415,32 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
         with look.image.open("rb") as handle:
             image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
         result = analyze_garments([image], embedder)[0]
-        _analysis_save("look", look, spec=spec, sha=look.image_sha256, result=result, index=index)
+        _analysis_save("look", look, spec=spec, sha=look.image_sha256, result=result)
         vector = np.asarray(result.embedding, dtype=np.float32)
         slot, confidence = look.garment_slot, 1.0
         if not slot:
-            guess = selectors.slot_guess(index, vector)
-            if guess is None:
-                raise selectors.NoIndex("the index holds no garments to recognise the photo by")
-            slot, confidence = guess
+            # Classify first, then search within the class: the model's slot picks the index.
+            if result.prediction is None:
+                raise CannotClassify(
+                    "the active image model cannot recognise garments (it is untrained): "
+                    "send garment_slot, or train it with `manage.py train_vision`"
+                )
+            slot, confidence = result.prediction.slot, result.prediction.slot_confidence
         wanted = list(look.wanted_slots) or list(selectors.COMPLEMENTS[Slot(slot)])
         groups = selectors.complete_the_look(index, queries=[(vector, slot)], wanted_slots=wanted, k=look.k)
         look.result = {
             "garment_slot": slot,
             "slot_given": bool(look.garment_slot),
             "slot_confidence": round(float(confidence), 4),
+            # What the model read in the photo: category path with confidences, and attributes.
+            "garment": _garment_reading(result.prediction),
             "model_spec": spec,
             "build_id": index.manifest.build_id,
             "suggestions": [s.as_json() for s in groups],
         }
         look.status = LookRequest.Status.DONE
         look.error = ""
-    except (ImageRejected, OSError, selectors.NoIndex) as exc:
+    except (ImageRejected, OSError, selectors.NoIndex, CannotClassify) as exc:
         look.status = LookRequest.Status.FAILED
         look.error = str(exc)
     look.finished_at = timezone.now()
@@ -408,8 +475,6 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
     the batch and stores nothing. Items whose photo is new or changed are queued for analysis after
     commit. Sending the same batch twice changes nothing the second time.
     """
-    from .categories import CategoryTree
-
     tree = CategoryTree()
     existing = {
         i.external_id: i
@@ -461,3 +526,206 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
             item.save()
     queued = garments_enqueue_analysis(kind="catalog", ids=changed) if changed else 0
     return UpsertOutcome(created=created, updated=updated, unchanged=unchanged, analysis_queued=queued)
+
+
+# --- Category audit --------------------------------------------------------------------------
+
+
+class AuditUnavailable(RuntimeError):
+    """No trained garment model, or no garment analysed by a model that names types."""
+
+
+@dataclass(frozen=True)
+class ReviewRefresh:
+    model_spec: str
+    audited: int  # garments whose current photo the model has classified
+    flagged: int  # of those, the ones whose stated category it disagrees with
+    created: int
+    updated: int  # open reviews still flagged: confidence refreshed
+    removed: int  # open reviews whose disagreement is gone
+    closed: int  # flagged again but dismissed or accepted earlier: left as they are
+    weighed: bool  # whether the model's validation confusion weighed the confidences
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    reviews: tuple[int, ...]  # the reviews this call changed
+    skipped: int  # asked for but not changed (already decided, or the garment was recategorised since)
+    slots_changed: int = 0  # accepted corrections that move a garment to another slot
+
+
+def _audit_model() -> tuple[GarmentArtefact, str]:
+    """The active trained model (its manifest holds the validation confusion) and the newest spec
+    that classified garments into types."""
+    from vision.artefact import ArtefactError, active_artefact
+
+    try:
+        artefact = active_artefact(settings.MODELS_DIR, settings.CTL_VISION_ARTEFACT)
+    except ArtefactError as exc:
+        raise AuditUnavailable(str(exc)) from exc
+    if artefact is None:
+        raise AuditUnavailable("no trained garment model: train one with `manage.py train_vision`")
+    spec = (
+        ImageAnalysis.objects.filter(
+            status="ok", look__isnull=True, predicted_category__level=Category.Level.TYPE
+        )
+        .order_by("-updated_at")
+        .values_list("model_spec", flat=True)
+        .first()
+    )
+    if spec is None:
+        raise AuditUnavailable(
+            "no garment has been classified by the trained model yet: run `manage.py analyze_garments`"
+        )
+    return artefact, spec
+
+
+def _type_path(category: Category) -> tuple[str, str, str] | None:
+    family = category.parent
+    root = family.parent if family is not None else None
+    if category.level != Category.Level.TYPE or family is None or root is None:
+        return None
+    return (root.name, family.name, category.name)
+
+
+@transaction.atomic
+def category_reviews_refresh(*, kind: GarmentKind | None = None) -> ReviewRefresh:
+    """Rank the garments whose stated category the model disagrees with (vision.audit) and bring the
+    review queue up to date: a new disagreement opens a review, an open one gets its confidence
+    refreshed, a dismissed or accepted one is left as it is (so a dismissal sticks), and an open
+    review whose disagreement is gone (recategorised, re-analysed) is deleted.
+
+    Reads the analyses of the newest spec that classified garments into types, skipping analyses of
+    an older photo. The validation confusion of the active model weighs the ranking when that model
+    made the spec. Idempotent; enqueues nothing. Raises AuditUnavailable without a trained model or
+    typed analyses. `kind` None audits catalog and library.
+    """
+    from vision.audit import AuditInput, rank_disagreements
+
+    artefact, spec = _audit_model()
+    # The spec names the weights' digest (vision.registry.ModelSpec): the confusion matrix is only
+    # the active model's to give when the active model made these analyses.
+    made_by_active = f"@{artefact.sha256()[:12]}" in spec
+    confusion = artefact.manifest.get("validation_confusion") if made_by_active else None
+    n_types = len(artefact.manifest.get("taxonomy", {}).get("types", [])) or None
+    tree = CategoryTree()
+    audited = flagged = created = updated = removed = closed = 0
+    for population in [kind] if kind else list(_MODELS):
+        subject = f"{population}_item"
+        analyses = (
+            ImageAnalysis.objects.filter(**{f"{subject}__isnull": False}, model_spec=spec, status="ok")
+            .exclude(predictions={})
+            .select_related(f"{subject}__category__parent__parent")
+            .defer("embedding")
+        )
+        items: dict[str, Any] = {}
+        inputs = []
+        for analysis in analyses:
+            item = getattr(analysis, subject)
+            stated = _type_path(item.category)
+            if stated is None or analysis.image_sha256 != item.image_sha256:
+                continue
+            items[item.external_id] = item
+            inputs.append(AuditInput(key=item.external_id, stated=stated, prediction=analysis.predictions))
+        ranked = rank_disagreements(inputs, confusion, n_types=n_types)
+        audited, flagged = audited + len(inputs), flagged + len(ranked)
+        existing = {
+            (getattr(r, f"{subject}_id"), r.stated_id, r.suggested_id): r
+            for r in CategoryReview.objects.select_for_update().filter(**{f"{subject}__isnull": False})
+        }
+        now = timezone.now()
+        current, new, refreshed = set(), [], []
+        for found in ranked:
+            item = items[found.key]
+            suggested = tree.leaf(Slot(found.suggested[0]), found.suggested[1], found.suggested[2])
+            key = (item.pk, item.category_id, suggested.pk)
+            current.add(key)
+            confidence = round(found.confidence, 6)
+            review = existing.get(key)
+            if review is None:
+                new.append(
+                    CategoryReview(
+                        **{subject: item},
+                        model_spec=spec,
+                        stated_id=item.category_id,
+                        suggested=suggested,
+                        confidence=confidence,
+                    )
+                )
+            elif review.status == CategoryReview.Status.OPEN:
+                review.confidence, review.model_spec, review.updated_at = confidence, spec, now
+                refreshed.append(review)
+            else:
+                closed += 1
+        # A concurrent refresh may have opened the same review: the unique constraint keeps one.
+        created += len(CategoryReview.objects.bulk_create(new, ignore_conflicts=True))
+        updated += CategoryReview.objects.bulk_update(refreshed, ["confidence", "model_spec", "updated_at"])
+        gone = [
+            r.pk
+            for key, r in existing.items()
+            if r.status == CategoryReview.Status.OPEN and key not in current
+        ]
+        removed += CategoryReview.objects.filter(pk__in=gone).delete()[0]
+    return ReviewRefresh(
+        model_spec=spec,
+        audited=audited,
+        flagged=flagged,
+        created=created,
+        updated=updated,
+        removed=removed,
+        closed=closed,
+        weighed=confusion is not None,
+    )
+
+
+@transaction.atomic
+def category_review_accept(*, review_ids: Sequence[int], reviewer: User | None) -> ReviewDecision:
+    """Accept suggested categories: each garment moves to its review's suggested category (only that
+    column is written, so nothing else of a catalog item changes) and the review is marked accepted
+    by `reviewer`. Other open reviews of the same garment are deleted: their stated category is gone.
+
+    A review already accepted, or whose garment was recategorised since the audit, is skipped.
+    Enqueues nothing: a garment that changed slot reaches the index on its next build.
+    """
+    reviews = (
+        CategoryReview.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(review_ids))
+        .exclude(status=CategoryReview.Status.ACCEPTED)
+        .select_related("catalog_item", "library_item", "stated", "suggested")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    done: list[int] = []
+    slots_changed = 0
+    for review in reviews:
+        garment = review.garment
+        if garment.category_id != review.stated_id:
+            continue
+        garment.category = review.suggested
+        garment.save(update_fields=["category", "updated_at"])
+        review.status, review.reviewed_by, review.reviewed_at = CategoryReview.Status.ACCEPTED, reviewer, now
+        review.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+        subject = "catalog_item" if review.catalog_item_id else "library_item"
+        CategoryReview.objects.filter(**{subject: garment}, status=CategoryReview.Status.OPEN).delete()
+        slots_changed += review.stated.slot != review.suggested.slot
+        done.append(review.pk)
+    return ReviewDecision(
+        reviews=tuple(done), skipped=len(set(review_ids)) - len(done), slots_changed=slots_changed
+    )
+
+
+@transaction.atomic
+def category_review_dismiss(*, review_ids: Sequence[int], reviewer: User | None) -> ReviewDecision:
+    """Dismiss open reviews (the stated category stands). A dismissed review stays dismissed when the
+    audit runs again. Accepted reviews are left alone. Enqueues nothing."""
+    ids = list(
+        CategoryReview.objects.select_for_update()
+        .filter(pk__in=list(review_ids), status=CategoryReview.Status.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    CategoryReview.objects.filter(pk__in=ids).update(
+        status=CategoryReview.Status.DISMISSED, reviewed_by=reviewer, reviewed_at=now, updated_at=now
+    )
+    return ReviewDecision(reviews=tuple(ids), skipped=len(set(review_ids)) - len(ids))

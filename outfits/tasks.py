@@ -53,3 +53,11 @@ def index_build(build_pk: int) -> str | None:
     """Build and activate an index build (index queue). Only a pending build is claimed."""
     build = services.index_build_run(build_pk=build_pk)
     return build.status if build is not None else None
+
+
+@shared_task(acks_late=True)
+def text_embed(text: str) -> dict[str, Any]:
+    """Embed a shopper's search text with the active image-text model (gpu queue: the web process
+    has no torch). Pure: nothing is stored. Returns the analysis spec and the unit vector."""
+    spec, vector = services.text_vector(text=text)
+    return {"model_spec": spec, "vector": vector}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -12,6 +12,7 @@ from PIL import Image
 
 from vision.detect import Box, find_garment, isolate_garment
 from vision.embed import GarmentEmbedder
+from vision.garment_heads import GarmentPrediction
 from vision.quality import QualityReport, assess_quality
 
 # What the network is shown depends on garment isolation as much as on the weights. Bump this when
@@ -33,16 +34,27 @@ class GarmentAnalysis:
     quality: QualityReport
     # (dim,) float32, unit length: the isolated garment's embedding (GarmentEmbedder.spec made it).
     embedding: npt.NDArray[np.float32] = field(compare=False, repr=False)
+    # The model's category path and attributes; None when the model cannot classify (untrained).
+    prediction: GarmentPrediction | None = None
+    # Zero-shot scores of labels no data set carries: name → label → probability (aligned models).
+    zero_shot: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def analyze_garments(
-    images: Sequence[Image.Image], embedder: GarmentEmbedder, *, batch_size: int = 32
+    images: Sequence[Image.Image],
+    embedder: GarmentEmbedder,
+    *,
+    batch_size: int = 32,
+    zero_shot: Mapping[str, Sequence[str]] | None = None,
 ) -> list[GarmentAnalysis]:
     """Find, grade, isolate and embed each garment photo; results in input order.
 
     The embedding is taken of the isolated garment (backdrop neutralised, squared), never of the
-    raw photo, so photos from seasons with different backdrops land in the same space. Images are
-    processed in chunks of `batch_size`, so memory stays bounded for long lists.
+    raw photo, so photos from seasons with different backdrops land in the same space. Each garment
+    is classified by the same forward pass (see GarmentEmbedder.describe_images). Images are
+    processed in chunks of `batch_size`, so memory stays bounded for long lists. `zero_shot`
+    names label sets ({"pattern": ["striped", "floral"]}) scored from text prompts, when the model's
+    towers are aligned.
     """
     analyses: list[GarmentAnalysis] = []
     for start in range(0, len(images), batch_size):
@@ -50,7 +62,12 @@ def analyze_garments(
         foregrounds = [find_garment(image) for image in chunk]
         reports = [assess_quality(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
         isolated = [isolate_garment(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
-        embeddings = embedder.embed_images(isolated, batch_size=batch_size)
+        embeddings, predictions = embedder.describe_images(isolated, batch_size=batch_size)
+        label_scores = {
+            name: embedder.zero_shot_scores(embeddings, labels)
+            for name, labels in (zero_shot or {}).items()
+            if embedder.aligned and labels
+        }
         analyses.extend(
             GarmentAnalysis(
                 box=fg.box,
@@ -58,7 +75,18 @@ def analyze_garments(
                 background_rgb=fg.background_rgb,
                 quality=report,
                 embedding=embedding,
+                prediction=prediction,
+                zero_shot={
+                    name: _top(dict(zip((zero_shot or {})[name], map(float, scores[row]), strict=True)))
+                    for name, scores in label_scores.items()
+                },
             )
-            for fg, report, embedding in zip(foregrounds, reports, embeddings, strict=True)
+            for row, (fg, report, embedding, prediction) in enumerate(
+                zip(foregrounds, reports, embeddings, predictions, strict=True)
+            )
         )
     return analyses
+
+
+def _top(scores: dict[str, float], count: int = 3) -> dict[str, float]:
+    return dict(sorted(scores.items(), key=lambda item: -item[1])[:count])

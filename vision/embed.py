@@ -3,6 +3,12 @@
 `get_embedder` is what workers call: the first call loads (and on a fresh models folder, builds)
 the model, later calls with the same model and weights return the same GarmentEmbedder. The web
 process never imports this module (it pulls in torch).
+
+Which model: an operator's plugged-in checkpoint (`weights`) wins; else the active trained garment
+model (vision.artefact, written by train_vision): fine-tuned tower, attention pooling and heads;
+else the untrained base (ImageNet features, no heads). A model without heads still classifies by
+zero-shot text prompts when its towers are aligned (a real CLIP); the untrained base is not, so it
+classifies nothing and says so.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import numpy.typing as npt
 import torch
 from PIL import Image
 
+from vision.artefact import GarmentArtefact, active_artefact
+from vision.garment_heads import GarmentHeads, GarmentPrediction, Taxonomy, garment_mask_grid
 from vision.registry import DEFAULT_MODEL, LoadedModel, ModelSpec, load_model, weights_path
 
 __all__ = ["DEFAULT_MODEL", "GarmentEmbedder", "ModelSpec", "get_embedder"]
@@ -26,23 +34,139 @@ __all__ = ["DEFAULT_MODEL", "GarmentEmbedder", "ModelSpec", "get_embedder"]
 Embeddings = npt.NDArray[np.float32]
 Item = TypeVar("Item")
 
-_embedders: dict[tuple[str, str], GarmentEmbedder] = {}
+_embedders: dict[tuple[str, ...], GarmentEmbedder] = {}
+
+# Words per slot for zero-shot prompts (a slot name alone is ambiguous: "top", "bag"), and the
+# templates they are put in; the prototypes are the mean of the templates' text embeddings.
+SLOT_PROMPT_WORDS: dict[str, str] = {
+    "top": "top, shirt, t-shirt or sweater",
+    "bottom": "trousers, jeans, skirt or shorts",
+    "dress": "dress or jumpsuit",
+    "outerwear": "coat, jacket or blazer",
+    "shoes": "pair of shoes",
+    "bag": "handbag",
+    "accessory": "fashion accessory such as jewellery, a belt, a watch or sunglasses",
+}
+PROMPT_TEMPLATES: tuple[str, ...] = ("a product photo of a {}", "a {}", "{}")
 _embedders_lock = threading.Lock()
 
 
 class GarmentEmbedder:
     """Turns garment images and texts into L2-normalised float32 rows of `dim` numbers."""
 
-    def __init__(self, loaded: LoadedModel, *, device: str) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        *,
+        device: str,
+        heads: GarmentHeads | None = None,
+        aligned: bool = False,
+        artefact: GarmentArtefact | None = None,
+    ) -> None:
         self._model = loaded.model
         # oneDNN's convolutions run on channels-last (NHWC) tensors natively; on this model that is
         # about 1.5x faster on the CPU, and the usual choice for convolutions on CUDA too.
         self._model.visual.to(memory_format=torch.channels_last)
         self._preprocess = loaded.preprocess
         self._tokenizer = loaded.tokenizer
+        self._heads = heads.to(device).eval() if heads is not None else None
         self.spec: ModelSpec = loaded.spec
         self.dim: int = loaded.config.embed_dim
         self.device: str = device
+        self.artefact = artefact
+        # True when image and text embeddings share a space (a trained or plugged-in CLIP): only
+        # then do text search and zero-shot prompts mean anything.
+        self.aligned: bool = aligned or heads is not None
+        self._slot_prototypes: tuple[tuple[str, ...], torch.Tensor] | None = None
+        self._label_prompts: dict[tuple[str, ...], Embeddings] = {}
+
+    @property
+    def taxonomy(self) -> Taxonomy | None:
+        return self._heads.taxonomy if self._heads is not None else None
+
+    def describe_images(
+        self, images: Sequence[Image.Image], *, batch_size: int = 32
+    ) -> tuple[Embeddings, list[GarmentPrediction | None]]:
+        """Embeddings (as embed_images) plus each garment's predicted category and attributes.
+
+        With trained heads: their consistent slot → family → type and attribute probabilities.
+        Without heads but with aligned towers: the slot from zero-shot prompts. Otherwise None.
+        """
+        embeddings: list[Embeddings] = []
+        predictions: list[GarmentPrediction | None] = []
+        for start in range(0, len(images), batch_size):
+            batch = self.image_batch(images[start : start + batch_size])
+            rows, found = self._describe_batch(batch)
+            embeddings.append(rows)
+            predictions.extend(found)
+        if not embeddings:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        return np.concatenate(embeddings).astype(np.float32, copy=False), predictions
+
+    def _describe_batch(self, batch: torch.Tensor) -> tuple[Embeddings, list[GarmentPrediction | None]]:
+        if self._heads is None:
+            rows = self.embed_image_batch(batch)
+            return rows, list(self.zero_shot_slots(rows)) if self.aligned else [None] * len(rows)
+        with torch.inference_mode(), torch.autocast("cuda", enabled=self.device.startswith("cuda")):
+            embedding = self._garment_embedding(batch)
+            predictions = self._heads.decode(self._heads.classify(embedding))
+        return _normalised(embedding.float().cpu().numpy()), list(predictions)
+
+    def _garment_embedding(self, batch: torch.Tensor) -> torch.Tensor:
+        """The trained path: the tower's feature map, attention-pooled over the garment, projected."""
+        assert self._heads is not None
+        visual = self._model.visual
+        features = visual.trunk.forward_features(batch)
+        mask = garment_mask_grid(batch, (features.shape[-2], features.shape[-1]))
+        embedding: torch.Tensor = visual.head.proj(self._heads.pool(features, mask))
+        return embedding
+
+    def zero_shot_slots(self, embeddings: Embeddings) -> list[GarmentPrediction]:
+        """Slot guesses from text prompts alone (no trained heads needed; aligned towers are)."""
+        slots, prototypes = self._prototypes()
+        similarity = torch.from_numpy(np.ascontiguousarray(embeddings)) @ prototypes.T
+        # CLIP's usual temperature turns cosine similarities into a distribution over slots.
+        probabilities = torch.softmax(100.0 * similarity, dim=1)
+        guesses = []
+        for row in probabilities:
+            best = int(row.argmax())
+            guesses.append(
+                GarmentPrediction(
+                    slot=slots[best],
+                    slot_confidence=float(row[best]),
+                    family="",
+                    family_confidence=0.0,
+                    type="",
+                    type_confidence=0.0,
+                    slot_scores={slot: float(row[i]) for i, slot in enumerate(slots)},
+                    type_scores={},
+                    attributes={},
+                )
+            )
+        return guesses
+
+    def zero_shot_scores(self, embeddings: Embeddings, labels: Sequence[str]) -> npt.NDArray[np.float32]:
+        """(n, len(labels)) probabilities of free-text labels ("floral", "striped") per garment:
+        attributes a catalog does not label, read from the aligned text tower alone."""
+        key = tuple(labels)
+        prompts = self._label_prompts.get(key)
+        if prompts is None:
+            prompts = self.embed_texts([f"a product photo of a {label} garment" for label in labels])
+            self._label_prompts[key] = prompts
+        similarity = np.ascontiguousarray(embeddings) @ prompts.T
+        scores: npt.NDArray[np.float32] = torch.softmax(torch.from_numpy(100.0 * similarity), dim=1).numpy()
+        return scores
+
+    def _prototypes(self) -> tuple[tuple[str, ...], torch.Tensor]:
+        if self._slot_prototypes is None:
+            taxonomy = self.taxonomy
+            slots = taxonomy.slots if taxonomy is not None else tuple(SLOT_PROMPT_WORDS)
+            rows = []
+            for slot in slots:
+                texts = [template.format(SLOT_PROMPT_WORDS.get(slot, slot)) for template in PROMPT_TEMPLATES]
+                rows.append(_normalised(self.embed_texts(texts).mean(axis=0, keepdims=True))[0])
+            self._slot_prototypes = (slots, torch.from_numpy(np.stack(rows)))
+        return self._slot_prototypes
 
     def embed_images(self, images: Sequence[Image.Image], *, batch_size: int = 32) -> Embeddings:
         """(n, dim) float32; each row has unit length. Images are resized and centre-cropped."""
@@ -74,7 +198,10 @@ class GarmentEmbedder:
         return batch.to(self.device, memory_format=torch.channels_last, non_blocking=True)
 
     def embed_image_batch(self, batch: torch.Tensor) -> Embeddings:
-        """The image tower on an already preprocessed batch, rows L2-normalised."""
+        """The image tower on an already preprocessed batch, rows L2-normalised (the trained
+        garment path when there are heads, the model's own encode_image otherwise)."""
+        if self._heads is not None:
+            return _normalised(self._forward(self._garment_embedding, batch))
         return _normalised(self._forward(self._model.encode_image, batch))
 
     def _embed_text_batch(self, texts: Sequence[str]) -> Embeddings:
@@ -104,31 +231,68 @@ def get_embedder(
     models_dir: str | os.PathLike[str],
     model_name: str = DEFAULT_MODEL,
     weights: str | os.PathLike[str] | None = None,
+    artefact: str | None = None,
 ) -> GarmentEmbedder:
-    """The process-wide embedder for `model_name` with `weights` (loaded on first call).
+    """The process-wide embedder (loaded on first call, reloaded when the active model changes).
 
-    `weights` defaults to `<models_dir>/<model_name>.pt`, built from the packaged ImageNet and MiniLM
-    weights if missing; pass a path to use another checkpoint of the same architecture. Thread-safe:
-    concurrent first calls load the model once. Uses CUDA when available.
+    `weights`: an operator's checkpoint of `model_name`'s architecture (no heads; zero-shot slots).
+    Otherwise the pinned `artefact` (a folder or id) or the active trained garment model; otherwise
+    the untrained base `<models_dir>/<model_name>.pt`, built from the packaged ImageNet and MiniLM
+    weights if missing. Thread-safe: concurrent first calls load the model once. Uses CUDA when
+    available.
     """
     folder = Path(models_dir)
-    weights_file = Path(weights) if weights is not None else weights_path(folder, model_name)
-    key = (model_name, str(weights_file.resolve()))
+    trained = None if weights is not None else active_artefact(folder, artefact)
+    if trained is not None:
+        key: tuple[str, ...] = ("artefact", str(trained.folder.resolve()))
+    else:
+        weights_file = Path(weights) if weights is not None else weights_path(folder, model_name)
+        key = (model_name, str(weights_file.resolve()))
     with _embedders_lock:
         embedder = _embedders.get(key)
         if embedder is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
             if device == "cpu":
                 _limit_cpu_threads()
-            loaded = load_model(
-                model_name,
-                models_dir=folder,
-                weights=Path(weights) if weights is not None else None,
-                device=device,
-            )
-            embedder = GarmentEmbedder(loaded, device=device)
+            if trained is not None:
+                embedder = _load_trained(trained, folder, device)
+            else:
+                loaded = load_model(
+                    model_name,
+                    models_dir=folder,
+                    weights=Path(weights) if weights is not None else None,
+                    device=device,
+                )
+                embedder = GarmentEmbedder(loaded, device=device, aligned=weights is not None)
+            if trained is not None:  # a newly activated model replaces the old one: free it
+                for stale in [k for k in _embedders if k[0] == "artefact"]:
+                    del _embedders[stale]
             _embedders[key] = embedder
         return embedder
+
+
+def _load_trained(artefact: GarmentArtefact, models_dir: Path, device: str) -> GarmentEmbedder:
+    loaded = load_model(
+        artefact.base_config, models_dir=models_dir, weights=artefact.clip_weights, device=device
+    )
+    manifest = artefact.manifest
+    heads = GarmentHeads(
+        Taxonomy.from_json(manifest["taxonomy"]),
+        channels=int(manifest["channels"]),
+        embed_dim=int(manifest["embed_dim"]),
+        pooling=str(manifest["pooling"]),
+    )
+    heads.load_state_dict(torch.load(artefact.heads_weights, map_location=device, weights_only=True))
+    # The spec names the artefact's own weights (both files), not the base it was trained from.
+    spec = ModelSpec(name=artefact.base_config, weights_sha=artefact.sha256())
+    loaded = LoadedModel(
+        model=loaded.model,
+        preprocess=loaded.preprocess,
+        tokenizer=loaded.tokenizer,
+        spec=spec,
+        config=loaded.config,
+    )
+    return GarmentEmbedder(loaded, device=device, heads=heads, artefact=artefact)
 
 
 def _limit_cpu_threads() -> None:

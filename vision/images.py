@@ -62,14 +62,16 @@ class ImageRejected(ValueError):
 
 
 def open_garment_image(
-    source: bytes | str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS
+    source: bytes | str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS, draft_side: int | None = None
 ) -> Image.Image:
     """Decode a garment photo fully and return it upright, in RGB.
 
     Checks, in order: not empty; a JPEG, PNG or WEBP; at most `max_pixels` pixels according to the
     header (so a decompression bomb is refused before any pixel is decoded); decodes completely
     (a truncated or corrupt file raises here, not later in a worker). Then applies the EXIF
-    orientation and composites any transparency on white.
+    orientation and composites any transparency on white. `draft_side` lets a JPEG decode at a
+    reduced scale (a power of two, never below that many pixels a side): far cheaper for a big photo
+    that will be shrunk to 224 px anyway.
 
     Raises `ImageRejected` for every problem with the file itself; `FileNotFoundError` and other
     `OSError`s about reading a path are left alone (they are our bug, not the uploader's).
@@ -79,6 +81,8 @@ def open_garment_image(
         raise ImageRejected("the file is empty")
     image = _identify(data, max_pixels=max_pixels)
     try:
+        if draft_side is not None and image.format == "JPEG":
+            image.draft("RGB", (draft_side, draft_side))
         image.load()
     except _DECODE_ERRORS as error:
         raise ImageRejected("the image is truncated or corrupt") from error

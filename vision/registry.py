@@ -151,8 +151,14 @@ def build_initial_weights(config: ModelConfig, models_dir: Path) -> Path:
     trunk = model.visual.trunk
     trunk.load_state_dict(map_backbone_weights(load_efficientnet_lite0_weights(), trunk.state_dict()))
     with torch.no_grad():
-        image_projection = model.visual.head.proj.weight
-        image_projection.copy_(torch.eye(*image_projection.shape))
+        image_projection = model.visual.head.proj.weight  # (embed_dim, 1280)
+        if image_projection.shape[0] == image_projection.shape[1]:
+            image_projection.copy_(torch.eye(*image_projection.shape))
+        else:
+            # A narrower embedding starts from a seeded random map (training learns it).
+            generator = torch.Generator().manual_seed(TEXT_PROJECTION_SEED + 1)
+            start = torch.randn(image_projection.shape, generator=generator, dtype=torch.float32)
+            image_projection.copy_(start / math.sqrt(image_projection.shape[1]))
         # A seeded Gaussian with variance 1/embed_dim: it keeps lengths and text-to-text cosines
         # close to MiniLM's (within a few hundredths), and torch's CPU generator gives the same numbers
         # on every machine, unlike an orthogonalisation that goes through LAPACK.

@@ -111,12 +111,21 @@ CTL_MAX_IMAGE_PIXELS = env.int("CTL_MAX_IMAGE_PIXELS", default=40_000_000)
 CTL_VISION_MODEL = env.str("CTL_VISION_MODEL", default="ctl-effnetlite0-minilm")
 # An operator plugs in a stronger CLIP checkpoint by pointing this at a local file.
 CTL_VISION_WEIGHTS = env.str("CTL_VISION_WEIGHTS", default="") or None
+# The trained garment model (train_vision activates each new one); a folder or artefact id pins one.
+CTL_VISION_ARTEFACT = env.str("CTL_VISION_ARTEFACT", default="") or None
 CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
 # Library outfits whose weakest photo scores below this are not used for suggestions.
 CTL_LIBRARY_MIN_QUALITY = env.float("CTL_LIBRARY_MIN_QUALITY", default=0.35)
 CTL_MAX_K = 50
+# Attributes no data set labels, scored zero-shot from text prompts at analysis (aligned models).
+CTL_ZERO_SHOT_LABELS: dict[str, list[str]] = {
+    "pattern": ["plain solid colour", "striped", "checked", "floral", "animal print", "graphic print"],
+    "occasion": ["casual", "office", "evening party", "sport"],
+}
+# Text search waits this long for a gpu worker to embed the query (then answers 503).
+CTL_SEARCH_TIMEOUT = env.float("CTL_SEARCH_TIMEOUT", default=5.0)
 
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -136,6 +145,7 @@ CELERY_TASK_ROUTES = {
     "outfits.tasks.garment_analyze": {"queue": "gpu"},
     "outfits.tasks.look_recommend": {"queue": "gpu"},
     "outfits.tasks.index_build": {"queue": "index"},
+    "outfits.tasks.text_embed": {"queue": "gpu"},
 }
 
 # --- API -------------------------------------------------------------------------------------

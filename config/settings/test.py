@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
-# Uploads and index builds of a test run live apart from the demo's; the model checkpoint is shared.
+# Uploads, index builds and models of a test run live apart from the demo's.
 os.environ.setdefault("CTL_VAR_DIR", str(_ROOT / "var" / "test"))
-os.environ.setdefault("CTL_MODELS_DIR", str(_ROOT / "var" / "models"))
+# Its own models folder: the test run trains (and activates) a tiny garment model of its own.
+os.environ.setdefault("CTL_MODELS_DIR", str(_ROOT / "var" / "test-models"))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctl")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/14")

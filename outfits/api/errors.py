@@ -11,7 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from vision.images import ImageRejected
 
-from ..selectors import NoIndex, NotAnalysed
+from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
 
 
 class Conflict(exceptions.APIException):
@@ -33,7 +33,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(exc.messages)
     elif isinstance(exc, NotAnalysed):
         exc = Conflict(str(exc))
-    elif isinstance(exc, NoIndex):
+    elif isinstance(exc, (NoIndex, SearchUnavailable)):
         exc = Unavailable(str(exc))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:

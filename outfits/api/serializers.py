@@ -106,6 +106,29 @@ class SimilarQuerySerializer(serializers.Serializer):
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
 
 
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=200, trim_whitespace=True, help_text='What the shopper typed: "red floral midi dress".'
+    )
+    slot = serializers.ChoiceField(
+        choices=Slot.choices, required=False, help_text="Only this slot (every slot when absent)."
+    )
+    k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    slot = serializers.CharField()
+    similarity = serializers.FloatField()
+    item = CatalogItemSerializer()
+
+
+class SearchSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    model_spec = serializers.CharField()
+    build_id = serializers.CharField()
+    results = SearchHitSerializer(many=True)
+
+
 class OutfitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()

@@ -142,6 +142,33 @@ class SimilarItems(APIView):
         return Response(s.SimilarSerializer(data, context={"request": request}).data)
 
 
+class CatalogSearch(APIView):
+    """Catalog items that match a text ("red floral midi dress"), through the aligned image and text
+    towers of the trained model. Sellable items only; same keys and limits as other storefront reads."""
+
+    @extend_schema(parameters=[s.SearchQuerySerializer], responses=s.SearchSerializer)
+    def get(self, request: Request) -> Response:
+        query = s.SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        slot = query.validated_data.get("slot")
+        text = query.validated_data["q"]
+        index, hits = selectors.catalog_search(
+            text, slots=[slot] if slot else [], k=query.validated_data["k"]
+        )
+        items = CatalogItem.objects.select_related("category").in_bulk([key for key, _, _ in hits])
+        data = {
+            "query": text,
+            "model_spec": index.manifest.model_spec,
+            "build_id": index.manifest.build_id,
+            "results": [
+                {"slot": slot_, "similarity": sim, "item": items[key]}
+                for key, slot_, sim in hits
+                if key in items
+            ],
+        }
+        return Response(s.SearchSerializer(data, context={"request": request}).data)
+
+
 def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:
     result = None
     if look.result:

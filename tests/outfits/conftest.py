@@ -26,6 +26,20 @@ def shop_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return small_shop(tmp_path_factory.mktemp("shop"))
 
 
+def train_tiny_model(library: Path) -> None:
+    """A real garment model, trained for a few seconds on the small library's photos and activated,
+    so photos are classified by the real pipeline (no stand-in)."""
+    from vision.train import TrainSettings, train_garment_model
+
+    train_garment_model(
+        [library],
+        models_dir=Path(settings.MODELS_DIR),
+        settings=TrainSettings(max_epochs=4, patience=4, validation_share=0.2, test_share=0.1),
+        progress=False,
+        report=lambda line: None,
+    )
+
+
 def build_shop(library: Path, catalog: Path) -> None:
     """Import, analyse (real model) and index the small shop. Idempotent, so a transactional test
     whose database was flushed by an earlier one can call it again cheaply."""
@@ -44,8 +58,9 @@ def django_db_setup(
     django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]
 ) -> Iterator[None]:
     # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
-    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR):
+    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR, Path(settings.MODELS_DIR) / "garment"):
         shutil.rmtree(folder, ignore_errors=True)
+    train_tiny_model(shop_folders[0])
     with django_db_blocker.unblock():
         build_shop(*shop_folders)
     yield

@@ -19,7 +19,7 @@ def test_suggests_bottoms_for_a_top_with_the_outfits_behind_them(storefront: API
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["item"]["id"] == top.external_id
-    assert body["model_spec"].startswith("ctl-effnetlite0-minilm@")
+    assert body["model_spec"].startswith("ctl-garment-effnetlite0-minilm@")
     suggestions = body["suggestions"]
     assert 1 <= len(suggestions) <= 5
     assert {s["slot"] for s in suggestions} == {"bottom"}

@@ -37,6 +37,14 @@ def test_a_photo_of_a_top_gets_bottoms_shoes_and_bags(storefront: APIClient) -> 
     assert look["status"] == "done", look
     assert look["result"]["garment_slot"] == "top"
     assert 0 < look["result"]["slot_confidence"] <= 1
+    # The trained model's reading: a consistent category path and attribute probabilities.
+    reading = look["result"]["garment"]
+    assert reading["slot"]["value"] == "top" and reading["type"]["value"]
+    assert 0 < reading["type"]["confidence"] <= reading["slot"]["confidence"] <= 1
+    assert "colour_group" in reading["attributes"]
+    analysis = LookRequest.objects.get(pk=look["id"]).analyses.get()
+    assert analysis.predicted_category is not None and analysis.predicted_category.level == "type"
+    assert analysis.predicted_slot == "top"
     slots = {s["slot"] for s in look["result"]["suggestions"]}
     assert {"bottom", "shoes"} <= slots
     assert all(s["item"]["image_url"] for s in look["result"]["suggestions"])

@@ -38,7 +38,7 @@ def test_retrieval_prints_recall_and_mrr(
     assert lines[0].startswith("recall@10=") and lines[2].startswith("mrr=")
     assert (
         lines[-1].startswith("retrieval recall@10=")
-        and "method=library model=ctl-effnetlite0-minilm@" in lines[-1]
+        and "method=library model=ctl-garment-effnetlite0-minilm@" in lines[-1]
     )
     figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["n"] > 0 and 0.0 <= figures["metrics"]["mrr"] <= 1.0

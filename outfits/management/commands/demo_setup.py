@@ -36,6 +36,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         try:
             if options["data"]:
+                self._train_if_untrained([options["data"]])
                 self._import_real(options["data"], options["layout"])
             else:
                 self._import_generated(options["outfits"])
@@ -63,6 +64,7 @@ class Command(BaseCommand):
                     folder, n_outfits=count, seed=seed, background=background, id_prefix=prefix
                 )
                 self.stdout.write(f"generated {summary.n_products} demo {name} products in {folder}")
+        self._train_if_untrained([root / "library", root / "catalog"])
         self._import(
             import_mango(
                 root / "library", role="library", source="demo-library", progress=self.verbosity > 0
@@ -89,6 +91,16 @@ class Command(BaseCommand):
         self._import(
             import_mango(folder, role="catalog", source=source, progress=self.verbosity > 0), "catalog"
         )
+
+    def _train_if_untrained(self, folders: list[Path]) -> None:
+        """The service classifies photos and searches by text with a trained garment model: train one
+        on the demo's labelled folders, once (a model already active is kept)."""
+        from vision.artefact import active_artefact
+
+        if active_artefact(Path(settings.MODELS_DIR), settings.CTL_VISION_ARTEFACT) is not None:
+            return
+        self.stdout.write("training the garment model on the demo data (once; a few minutes on a CPU)")
+        call_command("train_vision", *[str(folder) for folder in folders], epochs=6, verbosity=self.verbosity)
 
     def _print_logins(self) -> None:
         users = get_user_model()
