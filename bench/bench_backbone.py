@@ -1,12 +1,18 @@
 """How fast is garment analysis, and how much of it is the network?
 
     python bench/bench_backbone.py IMAGE_DIR [--n 256] [--batch 64] [--models-dir var/models]
+                                   [--before-models-dir DIR]
 
 Prints, as medians over several repeats of the same images:
   (a) the image tower alone, on already decoded and preprocessed (3, 224, 224) tensors;
   (b) `analyze_garments` end to end, JPEG decode from disk included;
 and (b) / (a). A one-off pass then splits (b) into its stages. A benchmark, not a test: it
-prints figures and asserts nothing. The model is built into --models-dir on first use.
+prints figures and asserts nothing. The model is built into --models-dir on first use; the active
+trained garment model of that folder is used when there is one.
+
+With --before-models-dir, (b) is also measured for the model of that folder (say, one without a
+trained garment model: the untrained base) in the same run, repeats interleaved, and the ratio of
+the two medians is printed: analysis speed before and after training.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=64, help="batch size for the network")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats of each measurement")
     parser.add_argument("--models-dir", type=Path, default=Path("var/models"))
+    parser.add_argument("--before-models-dir", type=Path, default=None, help="a second model to compare")
     args = parser.parse_args(argv)
 
     paths = sorted(p for p in args.image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.n]
@@ -76,6 +83,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"(b) / (a)                                     {ratio:.2f}")
     print()
     _print_stages(paths, embedder, args.batch)
+    if args.before_models_dir is not None:
+        _compare(paths, embedder, get_embedder(models_dir=args.before_models_dir), args)
+
+
+def _compare(
+    paths: Sequence[Path], after: GarmentEmbedder, before: GarmentEmbedder, args: argparse.Namespace
+) -> None:
+    """(b) for two models in one run, repeats interleaved so both see the same machine load."""
+    rates: dict[str, list[float]] = {"before": [], "after": []}
+    for embedder in (before, after):
+        _analyze_from_disk(paths, embedder, args.batch)  # warm-up
+    for _ in range(args.repeats):
+        for name, embedder in (("before", before), ("after", after)):
+            started = time.perf_counter()
+            _analyze_from_disk(paths, embedder, args.batch)
+            rates[name].append(len(paths) / (time.perf_counter() - started))
+    print()
+    print(f"before  {before.spec}: analyze_garments {_summary(rates['before'])}")
+    print(f"after   {after.spec}: analyze_garments {_summary(rates['after'])}")
+    ratio = statistics.median(rates["after"]) / statistics.median(rates["before"])
+    print(f"after / before                                {ratio:.2f}")
 
 
 def _analyze_from_disk(paths: Sequence[Path], embedder: GarmentEmbedder, batch: int) -> None:

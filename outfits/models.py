@@ -105,8 +105,18 @@ class CatalogItem(Garment):
         return f"{self.external_id} {self.title}".strip()
 
 
+class QualityVerdict(models.TextChoices):
+    """The quality filter's (or an editor's) word on a photo: fit for the curated library or not."""
+
+    KEEP = "keep", "Keep"
+    REJECT = "reject", "Reject"
+
+
 class LibraryItem(Garment):
     """A product photo that appears in the curated fashion library. Not for sale."""
+
+    # An editor's decision that overrides the quality filter's verdict; empty: the filter decides.
+    quality_override = models.CharField(max_length=6, choices=QualityVerdict.choices, blank=True)
 
     class Meta:
         ordering: ClassVar = ["id"]
@@ -128,6 +138,11 @@ class LibraryOutfit(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     # The weakest analysed photo of the outfit: one bad photo spoils the look on a storefront.
     quality_score = models.FloatField(null=True, blank=True)
+    # "reject" when any piece's photo is rejected (by the filter, unless an editor overrode it):
+    # such an outfit never feeds suggestions. Empty until its photos are analysed.
+    quality_verdict = models.CharField(
+        max_length=6, choices=QualityVerdict.choices, blank=True, db_index=True
+    )
     items = models.ManyToManyField(LibraryItem, through="LibraryOutfitItem", related_name="outfits")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -231,6 +246,9 @@ class ImageAnalysis(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     quality_score = models.FloatField(null=True, blank=True)
     quality_problems = models.JSONField(default=list, blank=True)
+    quality_verdict = models.CharField(max_length=6, choices=QualityVerdict.choices, blank=True)
+    # Which grader: the learned filter's build id, or "hand-set" (no filter trained yet).
+    quality_method = models.CharField(max_length=80, blank=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     dim = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,7 +15,15 @@ from recsys.index import IndexCache, IndexSet
 from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as recsys_complete_the_look
 
-from .models import CatalogItem, ImageAnalysis, IndexBuild, LibraryOutfit, LibraryOutfitItem, Slot
+from .models import (
+    CatalogItem,
+    ImageAnalysis,
+    IndexBuild,
+    LibraryOutfit,
+    LibraryOutfitItem,
+    QualityVerdict,
+    Slot,
+)
 
 # What completes a look started by each slot, in the order a storefront shows them.
 COMPLEMENTS: dict[Slot, tuple[Slot, ...]] = {
@@ -85,8 +93,8 @@ def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[Librar
     # Two flat queries beat one nested one here: the first narrows to a few outfits by index.
     outfit_ids = set(
         LibraryOutfitItem.objects.filter(
-            Q(outfit__quality_score__isnull=True)
-            | Q(outfit__quality_score__gte=settings.CTL_LIBRARY_MIN_QUALITY),
+            # A rejected photo never feeds suggestions (an editor may override the verdict).
+            ~Q(outfit__quality_verdict=QualityVerdict.REJECT),
             item_id__in=list(library_items),
             outfit__status=LibraryOutfit.Status.APPROVED,
         ).values_list("outfit_id", flat=True)

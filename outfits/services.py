@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from vision.images import ImageRejected, open_garment_image
@@ -36,7 +36,9 @@ from .models import (
     IndexBuild,
     LibraryItem,
     LibraryOutfit,
+    LibraryOutfitItem,
     LookRequest,
+    QualityVerdict,
     Slot,
 )
 
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from vision.artefact import GarmentArtefact
     from vision.embed import GarmentEmbedder
     from vision.garment_heads import GarmentPrediction
+    from vision.quality_filter import QualityFilter
 
     from .models import ApiKey
 
@@ -115,7 +118,8 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     model's predicted category (slot → family → type) and attributes.
 
     Upserts one ImageAnalysis per (item, model spec). Idempotent: an item already analysed under this
-    spec with the same photo is skipped unless `force`. Unreadable photos get a FAILED analysis that
+    spec with the same photo is skipped unless `force`; a photo already analysed under this spec for
+    another row (same bytes) is copied, not recomputed. Unreadable photos get a FAILED analysis that
     says why. Library outfits containing the items get their quality score refreshed. Ids of rows that
     no longer exist are ignored. Enqueues nothing.
     """
@@ -132,8 +136,13 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
         ).values_list(f"{subject}_id", "image_sha256")
     )
     todo = [item for item in items if force or done.get(item.pk) != item.image_sha256]
+    # The same photo analysed for another row under this spec (a data set imported both as library
+    # and as catalog): copy that analysis rather than run the model on the same bytes twice.
+    copied = _analyses_copy(subject, [] if force else todo, spec=spec)
     images, ready, failed = [], [], 0
     for item in todo:
+        if item.pk in copied:
+            continue
         try:
             with item.image.open("rb") as handle:
                 images.append(open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS))
@@ -143,7 +152,12 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
             _analysis_save(subject, item, spec=spec, sha=item.image_sha256, error=str(exc))
     results = (
         analyze_garments(
-            images, embedder, batch_size=settings.CTL_ANALYZE_BATCH, zero_shot=settings.CTL_ZERO_SHOT_LABELS
+            images,
+            embedder,
+            batch_size=settings.CTL_ANALYZE_BATCH,
+            zero_shot=settings.CTL_ZERO_SHOT_LABELS,
+            quality_filter=quality_filter(),
+            quality_threshold=settings.CTL_QUALITY_THRESHOLD,
         )
         if images
         else []
@@ -158,7 +172,48 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
             .distinct()
         )
         library_outfits_refresh_quality(outfit_ids=list(outfit_ids), model_spec=spec)
-    return AnalyzeOutcome(model_spec=spec, analysed=len(ready), skipped=len(items) - len(todo), failed=failed)
+    return AnalyzeOutcome(
+        model_spec=spec, analysed=len(ready) + len(copied), skipped=len(items) - len(todo), failed=failed
+    )
+
+
+_ANALYSIS_RESULT_FIELDS = (
+    "image_sha256",
+    "status",
+    "error",
+    "box",
+    "foreground_coverage",
+    "background_rgb",
+    "predicted_category",
+    "category_confidence",
+    "predictions",
+    "attributes",
+    "quality_score",
+    "quality_problems",
+    "quality_verdict",
+    "quality_method",
+    "embedding",
+    "dim",
+)
+
+
+def _analyses_copy(subject: str, items: Sequence[Any], *, spec: str) -> set[int]:
+    """Give each item the existing successful analysis of an identical photo under `spec`, if any.
+    Returns the pks of the items served this way."""
+    by_sha: dict[str, ImageAnalysis] = {}
+    for analysis in ImageAnalysis.objects.filter(
+        model_spec=spec, status="ok", image_sha256__in={item.image_sha256 for item in items}
+    ).exclude(look__isnull=False):
+        by_sha.setdefault(analysis.image_sha256, analysis)
+    served: set[int] = set()
+    for item in items:
+        source = by_sha.get(item.image_sha256)
+        if source is None or getattr(source, f"{subject}_id") == item.pk:
+            continue
+        values = {name: getattr(source, name) for name in _ANALYSIS_RESULT_FIELDS}
+        ImageAnalysis.objects.update_or_create(**{subject: item, "model_spec": spec}, defaults=values)
+        served.add(item.pk)
+    return served
 
 
 def _analysis_save(
@@ -180,11 +235,20 @@ def _analysis_save(
             "background_rgb": list(result.background_rgb),
             "quality_score": float(result.quality.score),
             "quality_problems": list(result.quality.problems),
+            "quality_verdict": result.quality.verdict,
+            "quality_method": result.quality.method,
             "embedding": vector.tobytes(),
             "dim": int(vector.shape[0]),
         } | _prediction_values(result.prediction, tree or CategoryTree(), result.zero_shot)
     else:
-        values |= {"embedding": None, "dim": 0, "quality_score": None, "quality_problems": []}
+        values |= {
+            "embedding": None,
+            "dim": 0,
+            "quality_score": None,
+            "quality_problems": [],
+            "quality_verdict": "",
+            "quality_method": "",
+        }
         values |= _prediction_values(None, tree or CategoryTree())
     analysis, _ = ImageAnalysis.objects.update_or_create(
         **{subject: owner, "model_spec": spec}, defaults=values
@@ -219,19 +283,59 @@ def _prediction_values(
 
 
 def library_outfits_refresh_quality(*, outfit_ids: Sequence[int], model_spec: str) -> None:
-    """An outfit's quality is its weakest photo's: one poor photo spoils the whole look."""
-    scores = (
-        LibraryOutfit.objects.filter(pk__in=list(outfit_ids))
-        .annotate(
-            weakest=Min(
-                "items__analyses__quality_score",
-                filter=Q(items__analyses__model_spec=model_spec, items__analyses__status="ok"),
-            )
-        )
-        .values_list("pk", "weakest")
+    """An outfit's quality is its weakest photo's, and it is rejected when any piece's photo is
+    (the filter's verdict, or an editor's override of it): one poor photo spoils the whole look."""
+    pieces: dict[int, list[tuple[float | None, str]]] = {}
+    memberships = LibraryOutfitItem.objects.filter(outfit_id__in=list(outfit_ids)).values_list(
+        "outfit_id", "item_id", "item__quality_override"
     )
-    for pk, weakest in scores:
-        LibraryOutfit.objects.filter(pk=pk).update(quality_score=weakest)
+    analyses = {
+        item_id: (score, verdict)
+        for item_id, score, verdict in ImageAnalysis.objects.filter(
+            library_item__outfits__in=list(outfit_ids), model_spec=model_spec, status="ok"
+        ).values_list("library_item_id", "quality_score", "quality_verdict")
+    }
+    for outfit_id, item_id, override in memberships:
+        score, verdict = analyses.get(item_id, (None, ""))
+        pieces.setdefault(outfit_id, []).append((score, override or verdict))
+    for outfit_id in outfit_ids:
+        found = pieces.get(outfit_id, [])
+        scores = [score for score, _ in found if score is not None]
+        verdicts = {verdict for _, verdict in found}
+        verdict = (
+            QualityVerdict.REJECT
+            if QualityVerdict.REJECT in verdicts
+            else (QualityVerdict.KEEP if verdicts == {QualityVerdict.KEEP} else "")
+        )
+        LibraryOutfit.objects.filter(pk=outfit_id).update(
+            quality_score=min(scores) if scores else None, quality_verdict=verdict
+        )
+
+
+def library_items_override_quality(*, item_ids: Sequence[int], verdict: str, model_spec: str | None) -> int:
+    """An editor's word on library photos' quality ("keep", "reject", or "" to let the filter decide).
+    Refreshes the outfits holding them. Returns how many items changed."""
+    if verdict not in {"", *QualityVerdict.values}:
+        raise ValueError(f"unknown quality verdict {verdict!r}")
+    changed = (
+        LibraryItem.objects.filter(pk__in=list(item_ids))
+        .exclude(quality_override=verdict)
+        .update(quality_override=verdict)
+    )
+    spec = model_spec or selectors.newest_model_spec()
+    if spec is not None:
+        outfit_ids = (
+            LibraryOutfit.objects.filter(items__in=list(item_ids)).values_list("pk", flat=True).distinct()
+        )
+        library_outfits_refresh_quality(outfit_ids=list(outfit_ids), model_spec=spec)
+    return changed
+
+
+def quality_filter() -> QualityFilter | None:
+    """The learned quality filter (train_quality writes it), or None: the hand-set rules grade."""
+    from vision.quality_filter import load_quality_filter
+
+    return load_quality_filter(Path(settings.MODELS_DIR) / "quality")
 
 
 def garments_enqueue_analysis(*, kind: GarmentKind, ids: Sequence[int], force: bool = False) -> int:

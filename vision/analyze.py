@@ -14,6 +14,7 @@ from vision.detect import Box, find_garment, isolate_garment
 from vision.embed import GarmentEmbedder
 from vision.garment_heads import GarmentPrediction
 from vision.quality import QualityReport, assess_quality
+from vision.quality_filter import QualityFilter
 
 # What the network is shown depends on garment isolation as much as on the weights. Bump this when
 # find_garment / isolate_garment / preprocessing change what reaches the network: the analysis spec
@@ -46,6 +47,8 @@ def analyze_garments(
     *,
     batch_size: int = 32,
     zero_shot: Mapping[str, Sequence[str]] | None = None,
+    quality_filter: QualityFilter | None = None,
+    quality_threshold: float | None = None,
 ) -> list[GarmentAnalysis]:
     """Find, grade, isolate and embed each garment photo; results in input order.
 
@@ -54,13 +57,17 @@ def analyze_garments(
     is classified by the same forward pass (see GarmentEmbedder.describe_images). Images are
     processed in chunks of `batch_size`, so memory stays bounded for long lists. `zero_shot`
     names label sets ({"pattern": ["striped", "floral"]}) scored from text prompts, when the model's
-    towers are aligned.
+    towers are aligned. Quality is graded by `quality_filter` (the learned filter) when given,
+    else by the hand-set rules; `quality_threshold` overrides the grader's own threshold.
     """
     analyses: list[GarmentAnalysis] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         foregrounds = [find_garment(image) for image in chunk]
-        reports = [assess_quality(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
+        reports = [
+            assess_quality(image, fg, quality_filter=quality_filter, threshold=quality_threshold)
+            for image, fg in zip(chunk, foregrounds, strict=True)
+        ]
         isolated = [isolate_garment(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
         embeddings, predictions = embedder.describe_images(isolated, batch_size=batch_size)
         label_scores = {

@@ -47,7 +47,7 @@ from vision.analyze import PIPELINE_VERSION
 from vision.artefact import CLIP_FILE, HEADS_FILE, GarmentArtefact, activate, write_artefact
 from vision.datasets import LabelledGarment, read_labelled_folder, split_part
 from vision.detect import NEUTRAL_BACKGROUND, find_garment, isolate_garment
-from vision.embed import PROMPT_TEMPLATES, SLOT_PROMPT_WORDS
+from vision.embed import PROMPT_TEMPLATES, SLOT_PROMPT_WORDS, trim_padding
 from vision.garment_heads import GarmentHeads, Taxonomy, garment_mask_grid, type_key
 from vision.images import ImageRejected, open_garment_image
 from vision.labels import SLOTS
@@ -364,7 +364,7 @@ def _text_features(
         rows: list[npt.NDArray[np.float32]] = []
         with torch.inference_mode():
             for start in tqdm(range(0, len(unique), 256), desc="caching text features", disable=not progress):
-                tokens = loaded.tokenizer(unique[start : start + 256]).to(device)
+                tokens = trim_padding(loaded.tokenizer(unique[start : start + 256]), text_tower).to(device)
                 rows.append(text_tower(tokens).float().cpu().numpy())
     finally:
         text_tower.proj = projection
@@ -620,7 +620,9 @@ def _zero_shot_slot_accuracy(
     with torch.inference_mode():
         prototypes = []
         for texts in prompts:
-            rows = F.normalize(text_tower(loaded.tokenizer(texts).to(device)), dim=1)
+            rows = F.normalize(
+                text_tower(trim_padding(loaded.tokenizer(texts), text_tower).to(device)), dim=1
+            )
             prototypes.append(F.normalize(rows.mean(dim=0), dim=0))
         guess = (image @ torch.stack(prototypes).T).argmax(dim=1).cpu().numpy()
     return float(np.mean([slots[g] == t for g, t in zip(guess, truth, strict=True)]))

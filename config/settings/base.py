@@ -116,8 +116,10 @@ CTL_VISION_ARTEFACT = env.str("CTL_VISION_ARTEFACT", default="") or None
 CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
-# Library outfits whose weakest photo scores below this are not used for suggestions.
-CTL_LIBRARY_MIN_QUALITY = env.float("CTL_LIBRARY_MIN_QUALITY", default=0.35)
+# The quality filter (train_quality writes it to MODELS_DIR/quality) rejects a photo scoring below
+# this; unset, the threshold chosen when the filter was trained (or 0.35 for the hand-set rules).
+# Outfits with a rejected photo never feed suggestions, unless an editor overrides the verdict.
+CTL_QUALITY_THRESHOLD = env.float("CTL_QUALITY_THRESHOLD", default=None)
 CTL_MAX_K = 50
 # Attributes no data set labels, scored zero-shot from text prompts at analysis (aligned models).
 CTL_ZERO_SHOT_LABELS: dict[str, list[str]] = {

@@ -231,4 +231,13 @@ class LibraryOutfitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LibraryOutfit
-        fields = ("id", "external_id", "source", "status", "quality_score", "items", "created_at")
+        fields = (
+            "id",
+            "external_id",
+            "source",
+            "status",
+            "quality_score",
+            "quality_verdict",
+            "items",
+            "created_at",
+        )

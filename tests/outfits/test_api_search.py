@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-Query = dict[str, str | int]
-
 from outfits.models import CatalogItem
 
 pytestmark = pytest.mark.django_db
+
+Query = dict[str, str | int]
 
 
 def test_search_finds_sellable_items_of_the_asked_slot(storefront: APIClient) -> None:
