@@ -8,7 +8,8 @@ TEST part (vision.datasets.split_part with the shares of the model's training ru
 photo with the active model of --models-dir as the shop's analysis does (find, isolate, describe),
 then, per repeat, gives a seeded random --flip-share of them a wrong stated category (a random other
 type of the model's taxonomy) and ranks every disagreement with vision.audit.rank_disagreements,
-weighed by the model's validation confusion. Prints, as the mean over repeats (min-max):
+weighed by the model's validation confusion (counted here on the trainer's validation part when
+an older artefact's manifest lacks it). Prints, as the mean over repeats (min-max):
   - precision@TOP: the share of the TOP most confident flags that are flipped garments (at most
     flipped/TOP when fewer than TOP garments were flipped: that ceiling is printed too);
   - precision@F: the same for the top F flags, F = the number flipped (R-precision);
@@ -28,6 +29,7 @@ import json
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from vision.artefact import GarmentArtefact, active_artefact
-from vision.audit import AuditInput, Disagreement, TypePath, predicted_path, rank_disagreements
+from vision.audit import (
+    AuditInput,
+    Disagreement,
+    TypePath,
+    predicted_path,
+    rank_disagreements,
+    type_key,
+)
 from vision.datasets import LabelledGarment, read_labelled_folder, split_part
 from vision.detect import find_garment, isolate_garment
 from vision.images import ImageRejected, open_garment_image
@@ -89,7 +98,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     types: list[TypePath] = [(t[0], t[1], t[2]) for t in manifest["taxonomy"]["types"]]
     confusion = manifest.get("validation_confusion")
     if confusion is None:
-        print("note: the model's manifest has no validation confusion: the audit is unweighed")
+        # An artefact older than the confusion matrix: count it as its trainer would have, on the
+        # validation part of the same folders.
+        validation = held_out(args.data_dirs, manifest, args.limit, part="validation")
+        confusion = validation_confusion(validation, cached_predictions(artefact, validation, args))
+        print(
+            f"confusion       counted here on {sum(confusion['type'].values())} validation garments "
+            "(the model's manifest has none)"
+        )
     unknown = sum(g.category not in set(types) for g in readable)
     agree = sum(predicted_path(predictions[g.item_id] or {}) == g.category for g in readable)
     print(
@@ -97,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     rankers: dict[str, Ranker] = {
-        "audit (weighed)": lambda inputs: rank_disagreements(inputs, confusion, n_types=len(types)),
+        "audit (weighed)": lambda inputs: rank_disagreements(inputs, confusion),
         "unweighed": lambda inputs: rank_disagreements(inputs, None),
         "suggestion confidence": by_suggestion_confidence,
     }
@@ -131,8 +147,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
-def held_out(folders: Sequence[Path], manifest: dict[str, Any], limit: int | None) -> list[LabelledGarment]:
-    """The garments of the trainer's own test part (same shares, same hash of the id)."""
+def held_out(
+    folders: Sequence[Path], manifest: dict[str, Any], limit: int | None, *, part: str = "test"
+) -> list[LabelledGarment]:
+    """The garments of one of the trainer's parts (same shares, same hash of the id)."""
     trained = manifest.get("settings", {})
     shares = {
         "validation_share": float(trained.get("validation_share", 0.1)),
@@ -141,7 +159,7 @@ def held_out(folders: Sequence[Path], manifest: dict[str, Any], limit: int | Non
     found = []
     for folder in folders:
         rows = read_labelled_folder(folder).garments
-        found += [g for g in (rows[:limit] if limit else rows) if split_part(g.item_id, **shares) == "test"]
+        found += [g for g in (rows[:limit] if limit else rows) if split_part(g.item_id, **shares) == part]
     return found
 
 
@@ -183,6 +201,20 @@ def cached_predictions(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(found) + "\n", encoding="utf-8")
     return found
+
+
+def validation_confusion(
+    garments: Sequence[LabelledGarment], predictions: dict[str, dict[str, Any] | None]
+) -> dict[str, dict[str, int]]:
+    """Counts of "stated|predicted" slots and types, as vision.train.validation_confusion makes them."""
+    slots: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    for garment in garments:
+        predicted = predicted_path(predictions.get(garment.item_id) or {})
+        if predicted is not None:
+            slots[f"{garment.slot}|{predicted[0]}"] += 1
+            types[f"{type_key(garment.category)}|{type_key(predicted)}"] += 1
+    return {"slot": dict(slots), "type": dict(types)}
 
 
 def flip(

@@ -711,7 +711,6 @@ def category_reviews_refresh(*, kind: GarmentKind | None = None) -> ReviewRefres
     # the active model's to give when the active model made these analyses.
     made_by_active = f"@{artefact.sha256()[:12]}" in spec
     confusion = artefact.manifest.get("validation_confusion") if made_by_active else None
-    n_types = len(artefact.manifest.get("taxonomy", {}).get("types", [])) or None
     tree = CategoryTree()
     audited = flagged = created = updated = removed = closed = 0
     for population in [kind] if kind else list(_MODELS):
@@ -731,7 +730,7 @@ def category_reviews_refresh(*, kind: GarmentKind | None = None) -> ReviewRefres
                 continue
             items[item.external_id] = item
             inputs.append(AuditInput(key=item.external_id, stated=stated, prediction=analysis.predictions))
-        ranked = rank_disagreements(inputs, confusion, n_types=n_types)
+        ranked = rank_disagreements(inputs, confusion)
         audited, flagged = audited + len(inputs), flagged + len(ranked)
         existing = {
             (getattr(r, f"{subject}_id"), r.stated_id, r.suggested_id): r
@@ -744,7 +743,6 @@ def category_reviews_refresh(*, kind: GarmentKind | None = None) -> ReviewRefres
             suggested = tree.leaf(Slot(found.suggested[0]), found.suggested[1], found.suggested[2])
             key = (item.pk, item.category_id, suggested.pk)
             current.add(key)
-            confidence = round(found.confidence, 6)
             review = existing.get(key)
             if review is None:
                 new.append(
@@ -753,11 +751,11 @@ def category_reviews_refresh(*, kind: GarmentKind | None = None) -> ReviewRefres
                         model_spec=spec,
                         stated_id=item.category_id,
                         suggested=suggested,
-                        confidence=confidence,
+                        confidence=found.confidence,
                     )
                 )
             elif review.status == CategoryReview.Status.OPEN:
-                review.confidence, review.model_spec, review.updated_at = confidence, spec, now
+                review.confidence, review.model_spec, review.updated_at = found.confidence, spec, now
                 refreshed.append(review)
             else:
                 closed += 1

@@ -13,14 +13,21 @@ stated one; the predicted path is the suggestion. Its confidence, in (0, 1), is
                 (an unlisted type is at most that likely), capped by the stated slot's score in
                 `slot_scores` (a type is no likelier than its slot), never below FLOOR (scores are
                 stored rounded to 4 decimals, so a tiny probability reads as 0).
-    confusion = P(true = stated | predicted = suggested) on the training run's validation part,
-                add-one smoothed over the types: (n(stated, suggested) + 1) / (n(·, suggested) + K).
-                When the model often predicts `suggested` for garments truly labelled `stated`, a
-                disagreement is the model's habit rather than a wrong label. 0 without a matrix.
+    confusion = P(true = stated | predicted = suggested) on the training run's validation part:
+                n(stated, suggested) / (n(·, suggested) + 1), the share of the model's `suggested`
+                predictions that were garments labelled `stated`, with one pseudo-observation of
+                another type (so one odd validation garment cannot zero a confidence). When the model
+                often predicts `suggested` for garments truly labelled `stated`, a disagreement is the
+                model's habit rather than a wrong label. A mix-up never seen, or no matrix, weighs 0.
 
 The confidence rises with the model's score for its suggestion and falls with its score for the
 stated type and with how often validation saw that very mix-up; nothing else enters. Ties are broken
 by key, so the ranking is deterministic. Plain Python: no Django, no torch.
+
+Why no add-one over all types, (n + 1) / (n(·, suggested) + K): a mix-up never seen would then weigh
+1 / (n(·, suggested) + K), which differs with how common the suggested type is; when the model is
+sure (share ≈ 1 for most planted mislabels) that noise, not the model, orders the list, and the
+planted mislabels of bench/eval_audit.py rank measurably worse.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ class Disagreement:
     confidence: float  # how likely the stated label is wrong (see the module docstring)
     suggested_probability: float
     stated_probability: float
-    confusion: float  # smoothed P(true = stated | predicted = suggested); 0 without a matrix
+    confusion: float  # P(true = stated | predicted = suggested) on validation; 0 without a matrix
 
 
 def type_key(path: TypePath) -> str:
@@ -72,21 +79,15 @@ def predicted_path(prediction: Mapping[str, Any]) -> TypePath | None:
 class _Confusion:
     """Column counts of the validation confusion of types ("stated|predicted" → count)."""
 
-    def __init__(self, counts: Mapping[str, int] | None, n_types: int | None) -> None:
+    def __init__(self, counts: Mapping[str, int] | None) -> None:
         self.pairs: Mapping[str, int] = counts or {}
         self.predicted: Counter[str] = Counter()
-        named: set[str] = set()
         for pair, count in self.pairs.items():
-            stated, _, predicted = pair.partition("|")
-            self.predicted[predicted] += int(count)
-            named.update((stated, predicted))
-        self.n_types = max(2, n_types if n_types is not None else len(named))
+            self.predicted[pair.partition("|")[2]] += int(count)
 
     def rate(self, stated: TypePath, suggested: TypePath) -> float:
-        if not self.pairs:
-            return 0.0
         pair = int(self.pairs.get(f"{type_key(stated)}|{type_key(suggested)}", 0))
-        return (pair + 1) / (self.predicted[type_key(suggested)] + self.n_types)
+        return pair / (self.predicted[type_key(suggested)] + 1)
 
 
 def _scores(prediction: Mapping[str, Any], name: str) -> dict[str, float]:
@@ -118,18 +119,14 @@ def _judge(garment: AuditInput, confusion: _Confusion) -> Disagreement | None:
 
 
 def rank_disagreements(
-    garments: Sequence[AuditInput],
-    confusion: Mapping[str, Mapping[str, int]] | None,
-    *,
-    n_types: int | None = None,
+    garments: Sequence[AuditInput], confusion: Mapping[str, Mapping[str, int]] | None
 ) -> list[Disagreement]:
     """The garments whose stated type path the model disagrees with, most confident first.
 
     `confusion` is the artefact manifest's "validation_confusion" ({"type": {"stated|predicted":
-    count}, ...}); None (older artefacts) weighs nothing. `n_types`, the number of types the model
-    knows, sets the smoothing (default: the types the matrix names). Garments without a typed
-    prediction are never flagged.
+    count}, ...}); None (older artefacts) weighs nothing. Garments without a typed prediction are
+    never flagged.
     """
-    counts = _Confusion((confusion or {}).get("type"), n_types)
+    counts = _Confusion((confusion or {}).get("type"))
     found = [d for d in (_judge(g, counts) for g in garments) if d is not None]
     return sorted(found, key=lambda d: (-d.confidence, d.key))

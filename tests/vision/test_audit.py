@@ -63,12 +63,12 @@ def test_a_mix_up_common_on_validation_is_less_suspicious() -> None:
     confusion = {
         "type": {"top/Shirts/Shirt|top/T-shirts/T-shirt": 10, "top/T-shirts/T-shirt|top/T-shirts/T-shirt": 10}
     }
-    ranked = rank_disagreements(garments, confusion, n_types=4)
+    ranked = rank_disagreements(garments, confusion)
     weighed = {d.key: d.confidence for d in ranked}
     assert ranked[0].key == "sneakers"
-    assert ranked[1].confusion == pytest.approx((10 + 1) / (20 + 4))
-    assert weighed["shirt"] == pytest.approx(plain["shirt"] * (1 - 11 / 24))
-    assert weighed["sneakers"] < plain["sneakers"]  # smoothing: no mix-up is ever impossible
+    assert ranked[1].confusion == pytest.approx(10 / (20 + 1))
+    assert weighed["shirt"] == pytest.approx(plain["shirt"] * (1 - 10 / 21))
+    assert weighed["sneakers"] == plain["sneakers"]  # a mix-up never seen weighs nothing
 
 
 def test_confidence_is_monotone_in_the_model_scores() -> None:

@@ -141,6 +141,18 @@ def test_a_blurred_photo_saved_as_an_ordinary_jpeg_is_still_rejected(
     assert report.problems[0] == "blurry"
 
 
+def test_a_batch_is_graded_as_each_photo_alone(trained: tuple[QualityFilter, QualityMetrics]) -> None:
+    quality_filter = trained[0]
+    photos = [catalog_photo(5), ImageEnhance.Brightness(catalog_photo(6)).enhance(0.25)]
+    foregrounds = [find_garment(photo) for photo in photos]
+    alone = [
+        assess_quality(p, fg, quality_filter=quality_filter)
+        for p, fg in zip(photos, foregrounds, strict=True)
+    ]
+    assert quality_filter.assess_many(photos, foregrounds) == alone
+    assert quality_filter.assess_many([], []) == []
+
+
 def test_tiny_photo_is_rejected_with_its_size(trained: tuple[QualityFilter, QualityMetrics]) -> None:
     tiny = draw_garment_photo(CREAM, seed=98).image.resize((60, 80), Image.Resampling.LANCZOS)
     report = assess_quality(tiny, find_garment(tiny), quality_filter=trained[0])
