@@ -258,6 +258,11 @@ class _FeatureCache:
     ok: npt.NDArray[np.bool_]  # photos that could be read
     texts: npt.NDArray[np.float32]  # (n, text width): the frozen text tower's pooled output
 
+    def rows(self, rows: npt.NDArray[np.int64]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cached maps and masks of `rows`, as float32 tensors on the CPU."""
+        maps = torch.from_numpy(np.asarray(self.maps[rows], dtype=np.float32))
+        return maps, torch.from_numpy(np.asarray(self.masks[rows], dtype=np.float32))
+
 
 def _cache_key(data: _Data, loaded: LoadedModel, settings: TrainSettings) -> str:
     digest = hashlib.sha256()
@@ -447,8 +452,7 @@ def _losses(
     settings: TrainSettings,
     generator: torch.Generator | None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    maps = torch.from_numpy(np.asarray(cache.maps[rows], dtype=np.float32))
-    masks = torch.from_numpy(np.asarray(cache.masks[rows], dtype=np.float32))
+    maps, masks = cache.rows(rows)
     if generator is not None:
         maps, masks = _augment(maps, masks, generator)
     maps, masks = maps.to(device).contiguous(memory_format=torch.channels_last), masks.to(device)
@@ -503,8 +507,7 @@ def _embed_rows(
     embeddings, logits = [], []
     for start in range(0, len(rows), batch_size * 4):
         chunk = rows[start : start + batch_size * 4]
-        maps = torch.from_numpy(np.asarray(cache.maps[chunk], dtype=np.float32)).to(device)
-        masks = torch.from_numpy(np.asarray(cache.masks[chunk], dtype=np.float32)).to(device)
+        maps, masks = (tensor.to(device) for tensor in cache.rows(chunk))
         embedding = trainable.embed(maps.contiguous(memory_format=torch.channels_last), masks)
         embeddings.append(embedding)
         logits.append(trainable.heads.classify(embedding))
@@ -653,7 +656,7 @@ def _linear_probe_baseline(
     with torch.inference_mode():
         for start in tqdm(range(0, len(rows), 256), desc="frozen features (baseline)", disable=not progress):
             chunk = rows[start : start + 256]
-            maps = torch.from_numpy(np.asarray(cache.maps[chunk], dtype=np.float32)).to(device)
+            maps = cache.rows(chunk)[0].to(device)
             features.append(upper(maps.contiguous(memory_format=torch.channels_last)).mean(dim=(2, 3)).cpu())
     x = F.normalize(torch.cat(features), dim=1)
     train = data.parts[rows] == "train"
