@@ -251,6 +251,11 @@ class ImageAnalysis(models.Model):
     quality_method = models.CharField(max_length=80, blank=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     dim = models.PositiveIntegerField(default=0)
+    # The garment in words (its title, else its predicted colour, fabric and type) and that text's
+    # float32 embedding from the aligned text tower: an input of the compatibility model. Empty for
+    # models whose towers are not aligned.
+    description = models.CharField(max_length=300, blank=True)
+    text_embedding = models.BinaryField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -158,6 +158,7 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
             zero_shot=settings.CTL_ZERO_SHOT_LABELS,
             quality_filter=quality_filter(),
             quality_threshold=settings.CTL_QUALITY_THRESHOLD,
+            titles=[getattr(item, "title", "") or None for item in ready],
         )
         if images
         else []
@@ -194,6 +195,8 @@ _ANALYSIS_RESULT_FIELDS = (
     "quality_method",
     "embedding",
     "dim",
+    "description",
+    "text_embedding",
 )
 
 
@@ -239,11 +242,19 @@ def _analysis_save(
             "quality_method": result.quality.method,
             "embedding": vector.tobytes(),
             "dim": int(vector.shape[0]),
+            "description": result.description[:300],
+            "text_embedding": (
+                None
+                if result.text_embedding is None
+                else np.asarray(result.text_embedding, dtype=np.float32).tobytes()
+            ),
         } | _prediction_values(result.prediction, tree or CategoryTree(), result.zero_shot)
     else:
         values |= {
             "embedding": None,
             "dim": 0,
+            "description": "",
+            "text_embedding": None,
             "quality_score": None,
             "quality_problems": [],
             "quality_verdict": "",

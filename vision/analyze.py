@@ -13,6 +13,7 @@ from PIL import Image
 from vision.detect import Box, find_garment, isolate_garment
 from vision.embed import GarmentEmbedder
 from vision.garment_heads import GarmentPrediction
+from vision.labels import garment_words
 from vision.quality import QualityReport, assess_quality
 from vision.quality_filter import QualityFilter
 
@@ -39,6 +40,10 @@ class GarmentAnalysis:
     prediction: GarmentPrediction | None = None
     # Zero-shot scores of labels no data set carries: name → label → probability (aligned models).
     zero_shot: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The garment in words (its title, else its predicted colour, fabric and type) and that text's
+    # embedding from the aligned text tower (None when the towers are not aligned or no words).
+    description: str = ""
+    text_embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
 
 def analyze_garments(
@@ -49,6 +54,7 @@ def analyze_garments(
     zero_shot: Mapping[str, Sequence[str]] | None = None,
     quality_filter: QualityFilter | None = None,
     quality_threshold: float | None = None,
+    titles: Sequence[str | None] | None = None,
 ) -> list[GarmentAnalysis]:
     """Find, grade, isolate and embed each garment photo; results in input order.
 
@@ -58,8 +64,12 @@ def analyze_garments(
     processed in chunks of `batch_size`, so memory stays bounded for long lists. `zero_shot`
     names label sets ({"pattern": ["striped", "floral"]}) scored from text prompts, when the model's
     towers are aligned. Quality is graded by `quality_filter` (the learned filter) when given,
-    else by the hand-set rules; `quality_threshold` overrides the grader's own threshold.
+    else by the hand-set rules; `quality_threshold` overrides the grader's own threshold. `titles`
+    (one per image, None where a garment has none) describe the garments in words; without a title
+    the words come from the prediction.
     """
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"{len(titles)} titles for {len(images)} images")
     analyses: list[GarmentAnalysis] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
@@ -75,6 +85,13 @@ def analyze_garments(
         )
         isolated = [isolate_garment(image, fg) for image, fg in zip(chunk, foregrounds, strict=True)]
         embeddings, predictions = embedder.describe_images(isolated, batch_size=batch_size)
+        descriptions = [
+            (title or "").strip() or describe_prediction(prediction)
+            for title, prediction in zip(
+                (titles or [None] * len(images))[start : start + batch_size], predictions, strict=True
+            )
+        ]
+        text_vectors = _text_vectors(embedder, descriptions)
         label_scores = {
             name: embedder.zero_shot_scores(embeddings, labels)
             for name, labels in (zero_shot or {}).items()
@@ -92,12 +109,41 @@ def analyze_garments(
                     name: _top(dict(zip((zero_shot or {})[name], map(float, scores[row]), strict=True)))
                     for name, scores in label_scores.items()
                 },
+                description=descriptions[row],
+                text_embedding=text_vectors[row],
             )
             for row, (fg, report, embedding, prediction) in enumerate(
                 zip(foregrounds, reports, embeddings, predictions, strict=True)
             )
         )
     return analyses
+
+
+def describe_prediction(prediction: GarmentPrediction | None) -> str:
+    """Words for a garment from what the model predicts of it: "navy denim jeans"."""
+    if prediction is None:
+        return ""
+
+    def best(name: str) -> str:
+        scores = prediction.attributes.get(name, {})
+        return max(scores, key=lambda value: scores[value]) if scores else ""
+
+    return garment_words(colour=best("colour_group"), fabric=best("fabric"), kind=prediction.type)
+
+
+def _text_vectors(
+    embedder: GarmentEmbedder, descriptions: Sequence[str]
+) -> list[npt.NDArray[np.float32] | None]:
+    """Each description's text embedding, for aligned towers only (an untrained base's text tower
+    says nothing about the photo space)."""
+    wanted = [row for row, text in enumerate(descriptions) if text]
+    if not embedder.aligned or not wanted:
+        return [None] * len(descriptions)
+    vectors = embedder.embed_texts([descriptions[row] for row in wanted])
+    found: list[npt.NDArray[np.float32] | None] = [None] * len(descriptions)
+    for row, vector in zip(wanted, vectors, strict=True):
+        found[row] = vector
+    return found
 
 
 def _top(scores: dict[str, float], count: int = 3) -> dict[str, float]:

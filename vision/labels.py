@@ -143,6 +143,9 @@ _MANGO_FABRICS: Final = {
     "O-POLIPIEL": "faux leather", "L-PIEL": "leather",
 }  # fmt: skip
 
+# Codes that name a line rather than a fabric: no word for them.
+_MANGO_FABRIC_CODES: Final = frozenset({"C-COMPLEMENTOS", *_MANGO_FABRICS})
+
 _GENDERS: Final = {
     "female": "women", "women": "women", "male": "men", "men": "men", "unisex": "unisex",
     "girls": "girls", "boys": "boys",
@@ -174,6 +177,18 @@ def myntra_attributes(row: dict[str, str]) -> dict[str, str]:
         "usage": row.get("usage", "").strip().lower() if row.get("usage", "").strip() != "NA" else "",
     }
     return {name: value for name, value in found.items() if value}
+
+
+def garment_words(*, colour: str = "", fabric: str = "", kind: str = "") -> str:
+    """A shopper's words for a garment from its labels: "camel woven coat". `fabric` may be one of
+    MANGO's codes (what the attribute head predicts) or a word already."""
+    fabric = fabric.strip()
+    words = (
+        colour.strip().lower(),
+        _MANGO_FABRICS.get(fabric.upper(), "" if fabric.upper() in _MANGO_FABRIC_CODES else fabric.lower()),
+        kind.strip().lower(),
+    )
+    return " ".join(word for word in words if word)
 
 
 def mango_title(row: dict[str, str]) -> str:

@@ -60,7 +60,8 @@ def django_db_setup(
     django_db_setup: Any, django_db_blocker: Any, shop_folders: tuple[Path, Path]
 ) -> Iterator[None]:
     # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
-    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR, Path(settings.MODELS_DIR) / "garment"):
+    models = Path(settings.MODELS_DIR)
+    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR, models / "garment", models / "compat"):
         shutil.rmtree(folder, ignore_errors=True)
     train_tiny_model(*shop_folders)
     with django_db_blocker.unblock():

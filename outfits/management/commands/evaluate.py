@@ -1,4 +1,4 @@
-"""python manage.py evaluate fitb|compat|retrieval FILE [--method library] [--json OUT]"""
+"""python manage.py evaluate fitb|compat|retrieval FILE [--method library|compat] [--json OUT]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from outfits.evaluation import EvaluationError, evaluate_fitb, evaluate_retrieval
+from outfits.evaluation import EvaluationError, evaluate_compat, evaluate_fitb, evaluate_retrieval
 
 
 class Command(BaseCommand):
@@ -17,30 +17,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("task", choices=["fitb", "compat", "retrieval"])
         parser.add_argument("file", type=Path)
-        parser.add_argument("--method", choices=["library", "compat", "blend"], default="library")
+        parser.add_argument(
+            "--method",
+            choices=["library", "compat", "blend", "cosine"],
+            default="library",
+            help="cosine: the naive baseline (mean image similarity to the question garments)",
+        )
         parser.add_argument("--json", type=Path, help="also write the figures to this file")
         parser.add_argument("--limit", type=int, help="only the first N entries (a quick look)")
         parser.add_argument("--depth", type=int, default=100, help="retrieval: rank this deep (MRR@depth)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         task, method = options["task"], options["method"]
-        if method != "library":
-            raise CommandError(
-                f"method {method} needs the compatibility model, which is not trained yet; "
-                "use --method library"
-            )
-        if task == "compat":
-            raise CommandError(
-                "compat scores whole outfits and needs the compatibility model (not trained yet); "
-                "the library method is measured with fitb and retrieval"
-            )
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
         try:
             if task == "retrieval":
-                result = evaluate_retrieval(options["file"], depth=options["depth"], limit=options["limit"])
+                result = evaluate_retrieval(
+                    options["file"], depth=options["depth"], limit=options["limit"], method=method
+                )
+            elif task == "compat":
+                result = evaluate_compat(options["file"], limit=options["limit"], method=method)
             else:
-                result = evaluate_fitb(options["file"], limit=options["limit"])
+                result = evaluate_fitb(options["file"], limit=options["limit"], method=method)
         except EvaluationError as exc:
             raise CommandError(str(exc)) from exc
         for name, value in result.metrics.items():

@@ -1,0 +1,194 @@
+"""The compatibility model's rows: garments and library outfits as recsys.compat reads them.
+
+Reads only (selectors), plus the one service that trains and stores a model. What a garment is to
+the model (recsys.compat.features): its image embedding and text embedding under the current image
+model, its category path (slot, family, type) and its predicted attributes (colour group, fabric,
+gender, ...). The predicted attributes are used for every garment, catalogued or not, so a
+catalog item, a library piece and an uploaded photo are described the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q
+
+from recsys.compat.artefact import CompatModel, load_compat_model, save_compat_model
+from recsys.compat.features import GarmentInputs
+from recsys.compat.train import CompatResult, CompatSettings, LibraryGarments
+
+from .models import Category, ImageAnalysis, LibraryOutfit, LibraryOutfitItem, QualityVerdict
+
+# Predicted attributes that describe the garment itself (zero-shot label sets are the shop's own).
+_ATTRIBUTES = ("colour_group", "fabric", "gender", "age_group", "line", "season", "usage")
+
+
+class CannotTrainCompat(RuntimeError):
+    """No analysed library to train on (or too little of it)."""
+
+
+@dataclass(frozen=True)
+class CompatGarments:
+    """Garments (catalog or library) ready for the model: keys, slots and inputs in one order."""
+
+    keys: np.ndarray
+    slots: tuple[str, ...]
+    families: tuple[str, ...]
+    types: tuple[str, ...]
+    inputs: GarmentInputs
+
+
+def _vector(blob: bytes | memoryview | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(bytes(blob), dtype=np.float32)
+
+
+def _path_names(categories: dict[int, Category], category_id: int) -> tuple[str, str, str]:
+    """(slot, family, type) names of a category node; a slot or family node leaves the rest empty."""
+    node = categories[category_id]
+    names = {node.level: node.name}
+    while node.parent_id is not None:
+        node = categories[node.parent_id]
+        names[node.level] = node.name
+    return node.slot, names.get("family", ""), names.get("type", "")
+
+
+def garment_attributes(slot: str, family: str, type_: str, predicted: dict[str, Any]) -> dict[str, str]:
+    """The attributes the model reads: the category path, then each predicted attribute's likeliest value."""
+    found = {"slot": slot, "family": family, "type": type_}
+    for name in _ATTRIBUTES:
+        scores = predicted.get(name) or {}
+        if scores:
+            found[name] = max(scores, key=lambda value: scores[value])
+    return {name: value for name, value in found.items() if value}
+
+
+def compat_garments(kind: str, *, model_spec: str, keys: Sequence[int] | None = None) -> CompatGarments:
+    """Every analysed (ok) catalog or library garment under `model_spec`, or those of `keys`."""
+    subject = f"{kind}_item"
+    rows = ImageAnalysis.objects.filter(model_spec=model_spec, status="ok", **{f"{subject}__isnull": False})
+    if keys is not None:
+        rows = rows.filter(**{f"{subject}_id__in": list(keys)})
+    values = list(
+        rows.order_by(f"{subject}_id").values_list(
+            f"{subject}_id", f"{subject}__category_id", "embedding", "text_embedding", "attributes"
+        )
+    )
+    categories = {c.pk: c for c in Category.objects.all()}
+    paths = [_path_names(categories, category_id) for _, category_id, _, _, _ in values]
+    images = [_vector(blob) for _, _, blob, _, _ in values]
+    texts = [_vector(blob) for _, _, _, blob, _ in values]
+    image_dim = next((len(v) for v in images if v is not None), 0)
+    text_dim = next((len(v) for v in texts if v is not None), image_dim)
+    return CompatGarments(
+        keys=np.array([key for key, *_ in values], dtype=np.int64),
+        slots=tuple(p[0] for p in paths),
+        families=tuple(p[1] for p in paths),
+        types=tuple(p[2] for p in paths),
+        inputs=GarmentInputs.build(
+            image=images,
+            text=texts,
+            attributes=[garment_attributes(*path, row[4] or {}) for path, row in zip(paths, values, strict=True)],
+            image_dim=image_dim,
+            text_dim=text_dim,
+        ),
+    )
+
+
+def approved_outfits(garment_keys: Sequence[int]) -> dict[int, list[int]]:
+    """Approved library outfits not rejected for photo quality: outfit key -> its garments' keys
+    (only garments in `garment_keys`, the analysed ones)."""
+    known = set(int(k) for k in garment_keys)
+    outfits: dict[int, list[int]] = defaultdict(list)
+    for outfit_id, item_id in LibraryOutfitItem.objects.filter(
+        ~Q(outfit__quality_verdict=QualityVerdict.REJECT), outfit__status=LibraryOutfit.Status.APPROVED
+    ).values_list("outfit_id", "item_id"):
+        if item_id in known:
+            outfits[outfit_id].append(item_id)
+    return {k: v for k, v in outfits.items() if len(v) >= 2}
+
+
+def library_for_training(model_spec: str) -> LibraryGarments:
+    garments = compat_garments("library", model_spec=model_spec)
+    if not len(garments.keys):
+        raise CannotTrainCompat(
+            f"no library garment is analysed with {model_spec}: run `manage.py analyze_garments --kind library`"
+        )
+    row_of = {int(key): row for row, key in enumerate(garments.keys.tolist())}
+    outfits = {o: [row_of[k] for k in keys] for o, keys in approved_outfits(list(row_of)).items()}
+    if len(outfits) < 20:
+        raise CannotTrainCompat(f"only {len(outfits)} approved library outfits with analysed garments; need 20")
+    return LibraryGarments(
+        keys=garments.keys,
+        slots=garments.slots,
+        families=garments.families,
+        types=garments.types,
+        inputs=garments.inputs,
+        outfits=outfits,
+    )
+
+
+def compat_train(
+    *,
+    model_spec: str,
+    compat_settings: CompatSettings,
+    work_dir: Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    report: Callable[[str], None] = print,
+    make_active: bool = True,
+) -> tuple[CompatResult, Path]:
+    """Train the compatibility model on the approved library outfits analysed with `model_spec` and
+    store it as a new artefact (active unless told otherwise). Side effects: the artefact folder
+    under MODELS_DIR/compat, checkpoints in `work_dir`. Writes no row."""
+    from recsys.compat.train import train_compat_model
+
+    library = library_for_training(model_spec)
+    result = train_compat_model(
+        library, settings=compat_settings, work_dir=work_dir, resume=resume, progress=progress, report=report
+    )
+    artefact = save_compat_model(
+        Path(settings.MODELS_DIR),
+        scorer=result.scorer,
+        vocabulary=result.vocabulary,
+        image_model_spec=model_spec,
+        manifest={
+            "settings": asdict(compat_settings),
+            "seed": compat_settings.seed,
+            "counts": result.counts,
+            "metrics": result.metrics,
+            "history": result.history,
+            "seconds": round(result.seconds, 1),
+        },
+        make_active=make_active,
+    )
+    return result, artefact.folder
+
+
+_model_lock = threading.Lock()
+_loaded: dict[tuple[str, str | None], CompatModel | None] = {}
+
+
+def compat_model(model_spec: str) -> CompatModel | None:
+    """The active compatibility model for garments analysed with `model_spec`, loaded once per process
+    (reloaded when another is activated). None when none is trained; CompatMismatch when the active
+    one learned another image model's embeddings."""
+    from vision.artefact import ACTIVE_FILE
+
+    pointer = Path(settings.MODELS_DIR) / "compat" / ACTIVE_FILE
+    active = pointer.read_text().strip() if pointer.is_file() else None
+    pinned = getattr(settings, "CTL_COMPAT_ARTEFACT", "") or None
+    key = (model_spec, pinned or active)
+    with _model_lock:
+        if key not in _loaded:
+            _loaded.clear()
+            _loaded[key] = load_compat_model(
+                Path(settings.MODELS_DIR), expect_image_model_spec=model_spec, pinned=pinned
+            )
+        return _loaded[key]

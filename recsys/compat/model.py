@@ -1,0 +1,144 @@
+"""The compatibility model: a general garment embedding and a learned subspace per pair of slots.
+
+Type-aware metric learning (Vasileva et al., "Learning Type-Aware Embeddings for Fashion
+Compatibility", 2018): one encoder maps a garment's inputs to a unit vector; how well two garments
+go together is read in a subspace chosen by their two slots, so "a top like this goes with jeans
+like that" need not also make the two tops similar. Here the subspace is a learned weight per
+dimension and slot pair (a diagonal bilinear form, which may be negative: a contrast can be what
+makes two garments work), and compatibility is the weighted dot product
+
+    score(x, y) = scale * sum_k w[slot_x, slot_y][k] * f(x)[k] * f(y)[k].
+
+A candidate's score against a partial outfit is the mean over its pieces.
+
+Training needs torch (recsys.compat.train); serving does not: `CompatScorer` runs the same encoder
+and scores in numpy from the saved weights, so the web process and the index build never import
+torch. A test holds the two to the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations_with_replacement
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..slots import SLOTS
+
+# Weight names in the saved .npz, shared by the torch net and the numpy scorer.
+WEIGHT_NAMES: Final = ("hidden.weight", "hidden.bias", "out.weight", "out.bias", "pair_weights", "log_scale")
+
+
+def slot_pairs(slots: Sequence[str] = SLOTS) -> dict[tuple[str, str], int]:
+    """Row of each unordered slot pair in `pair_weights` (both orders map to one row)."""
+    rows: dict[tuple[str, str], int] = {}
+    for row, (a, b) in enumerate(combinations_with_replacement(sorted(slots), 2)):
+        rows[(a, b)] = rows[(b, a)] = row
+    return rows
+
+
+@dataclass(frozen=True)
+class CompatScorer:
+    """The trained model in numpy: embed garments, score candidates against outfits."""
+
+    weights: Mapping[str, NDArray[np.float32]]
+    slots: tuple[str, ...] = SLOTS
+
+    def __post_init__(self) -> None:
+        missing = [name for name in WEIGHT_NAMES if name not in self.weights]
+        if missing:
+            raise ValueError(f"compatibility weights lack {', '.join(missing)}")
+        # Scale folded into each slot pair's weights once: scoring is then one product per piece.
+        scale = float(np.exp(np.asarray(self.weights["log_scale"]).reshape(-1)[0]))
+        scaled = (np.asarray(self.weights["pair_weights"]) * scale).astype(np.float32)
+        rows = slot_pairs(self.slots)
+        object.__setattr__(self, "_pairs", {pair: scaled[row] for pair, row in rows.items()})
+
+    @property
+    def input_width(self) -> int:
+        return int(self.weights["hidden.weight"].shape[1])
+
+    @property
+    def dim(self) -> int:
+        return int(self.weights["out.weight"].shape[0])
+
+    def embed(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Unit vectors in the general space, one per input row (recsys.compat.features.input_matrix)."""
+        if inputs.ndim != 2 or inputs.shape[1] != self.input_width:
+            raise ValueError(f"inputs of shape {inputs.shape}, expected (n, {self.input_width})")
+        w = self.weights
+        hidden = np.maximum(inputs @ w["hidden.weight"].T + w["hidden.bias"], 0.0)
+        out = hidden @ w["out.weight"].T + w["out.bias"]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def pair_weight(self, slot_a: str, slot_b: str) -> NDArray[np.float32]:
+        """The subspace of a slot pair, with the scale folded in."""
+        pairs: dict[tuple[str, str], NDArray[np.float32]] = self._pairs  # type: ignore[attr-defined]
+        return pairs[(slot_a, slot_b)]
+
+    def outfit_scores(
+        self,
+        outfit: NDArray[np.float32],
+        outfit_slots: Sequence[str],
+        candidates: NDArray[np.float32],
+        candidate_slot: str,
+    ) -> NDArray[np.float32]:
+        """Mean compatibility of each candidate (embedded, one slot) with the outfit's pieces."""
+        if len(outfit) != len(outfit_slots) or not len(outfit):
+            raise ValueError("an outfit needs at least one embedded piece and a slot for each")
+        total = np.zeros(len(candidates), dtype=np.float32)
+        for piece, slot in zip(outfit, outfit_slots, strict=True):
+            total += candidates @ (piece * self.pair_weight(slot, candidate_slot))
+        return total / len(outfit)
+
+    def outfit_score(self, embedded: NDArray[np.float32], slots: Sequence[str]) -> float:
+        """A whole outfit's compatibility: the mean over its pairs of pieces (0.0 for one piece)."""
+        total, pairs = 0.0, 0
+        for i in range(len(embedded)):
+            for j in range(i + 1, len(embedded)):
+                total += float(embedded[i] @ (embedded[j] * self.pair_weight(slots[i], slots[j])))
+                pairs += 1
+        return total / pairs if pairs else 0.0
+
+    def as_arrays(self) -> dict[str, NDArray[np.float32]]:
+        return {name: np.asarray(self.weights[name], dtype=np.float32) for name in WEIGHT_NAMES}
+
+
+def build_net(input_width: int, *, hidden: int, dim: int, dropout: float, slots: Sequence[str] = SLOTS) -> Any:
+    """The torch twin of CompatScorer, for training (imports torch)."""
+    import torch
+    from torch import nn
+
+    class CompatNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hidden = nn.Linear(input_width, hidden)
+            self.drop = nn.Dropout(dropout)
+            self.out = nn.Linear(hidden, dim)
+            self.pairs = slot_pairs(slots)
+            self.pair_weights = nn.Parameter(torch.ones(len(set(self.pairs.values())), dim))
+            self.log_scale = nn.Parameter(torch.tensor([float(np.log(10.0))]))
+
+        def embed(self, x: torch.Tensor) -> torch.Tensor:
+            hidden = self.drop(torch.relu(self.hidden(x)))
+            return nn.functional.normalize(self.out(hidden), dim=-1)
+
+        def scores(
+            self, pieces: torch.Tensor, candidates: torch.Tensor, pair_rows: torch.Tensor, mask: torch.Tensor
+        ) -> torch.Tensor:
+            """pieces (B, P, D), candidates (B, C, D), pair_rows (B, P) and mask (B, P) -> (B, C):
+            each candidate's mean score against the real (unmasked) pieces of its question."""
+            weighted = pieces * self.pair_weights[pair_rows] * self.log_scale.exp()  # (B, P, D)
+            per_piece = torch.einsum("bpd,bcd->bpc", weighted, candidates)
+            mask_f = mask.float().unsqueeze(-1)
+            return (per_piece * mask_f).sum(1) / mask_f.sum(1).clamp(min=1.0)
+
+        def arrays(self) -> dict[str, NDArray[np.float32]]:
+            state = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in self.state_dict().items()}
+            return {name: state[name] for name in WEIGHT_NAMES}
+
+    return CompatNet()
