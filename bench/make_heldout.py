@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recsys.compat.split import TEST, TRAIN, split_outfits  # noqa: E402
-from recsys.eval_files import (  # noqa: E402
+from recsys.compat.split import TEST, TRAIN, split_outfits
+from recsys.eval_files import (
     Garment,
     compat_entries,
     fitb_questions,
@@ -58,7 +58,9 @@ def _link_images(source: Path, folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--share", type=float, default=0.15, help="share of outfits held out")
@@ -89,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     library_items, held_out_items = split.items(TRAIN), split.items(TEST)
     library, catalog, eval_dir = (args.out_dir / name for name in ("library", "catalog", "eval"))
-    _write_rows(
-        library / "products.csv", product_columns, [by_id[i] for i in sorted(library_items)]
-    )
+    _write_rows(library / "products.csv", product_columns, [by_id[i] for i in sorted(library_items)])
     _write_rows(
         library / "outfits.csv",
         outfit_columns,
@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             for item in items
         ],
     )
-    _write_rows(
-        catalog / "products.csv", product_columns, [by_id[i] for i in sorted(held_out_items)]
-    )
+    _write_rows(catalog / "products.csv", product_columns, [by_id[i] for i in sorted(held_out_items)])
     for folder in (library, catalog):
         _link_images(args.data_dir, folder)
 

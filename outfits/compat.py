@@ -23,6 +23,7 @@ from django.db.models import Q
 from recsys.compat.artefact import CompatModel, load_compat_model, save_compat_model
 from recsys.compat.features import GarmentInputs
 from recsys.compat.train import CompatResult, CompatSettings, LibraryGarments
+from recsys.rank.blend import BlendWeights
 
 from .models import Category, ImageAnalysis, LibraryOutfit, LibraryOutfitItem, QualityVerdict
 
@@ -94,7 +95,9 @@ def compat_garments(kind: str, *, model_spec: str, keys: Sequence[int] | None = 
         inputs=GarmentInputs.build(
             image=images,
             text=texts,
-            attributes=[garment_attributes(*path, row[4] or {}) for path, row in zip(paths, values, strict=True)],
+            attributes=[
+                garment_attributes(*path, row[4] or {}) for path, row in zip(paths, values, strict=True)
+            ],
             image_dim=image_dim,
             text_dim=text_dim,
         ),
@@ -118,12 +121,15 @@ def library_for_training(model_spec: str) -> LibraryGarments:
     garments = compat_garments("library", model_spec=model_spec)
     if not len(garments.keys):
         raise CannotTrainCompat(
-            f"no library garment is analysed with {model_spec}: run `manage.py analyze_garments --kind library`"
+            f"no library garment is analysed with {model_spec}: "
+            "run `manage.py analyze_garments --kind library`"
         )
     row_of = {int(key): row for row, key in enumerate(garments.keys.tolist())}
     outfits = {o: [row_of[k] for k in keys] for o, keys in approved_outfits(list(row_of)).items()}
     if len(outfits) < 20:
-        raise CannotTrainCompat(f"only {len(outfits)} approved library outfits with analysed garments; need 20")
+        raise CannotTrainCompat(
+            f"only {len(outfits)} approved library outfits with analysed garments; need 20"
+        )
     return LibraryGarments(
         keys=garments.keys,
         slots=garments.slots,
@@ -153,6 +159,7 @@ def compat_train(
     result = train_compat_model(
         library, settings=compat_settings, work_dir=work_dir, resume=resume, progress=progress, report=report
     )
+    blend = _fit_blend(library, result, model_spec, report)
     artefact = save_compat_model(
         Path(settings.MODELS_DIR),
         scorer=result.scorer,
@@ -165,10 +172,62 @@ def compat_train(
             "metrics": result.metrics,
             "history": result.history,
             "seconds": round(result.seconds, 1),
+            "blend": blend.as_json() if blend is not None else {},
         },
         make_active=make_active,
     )
     return result, artefact.folder
+
+
+def _fit_blend(
+    library: LibraryGarments, result: CompatResult, model_spec: str, report: Callable[[str], None]
+) -> BlendWeights | None:
+    """Blend weights fitted on the validation questions, where the library method sees the library
+    without the validation outfits. None (compat alone) when no index is built for this model.
+    Adds the library's and the blend's validation accuracy to result.metrics."""
+    from recsys.compat.features import input_matrix
+    from recsys.evaluate import fitb_accuracy
+    from recsys.rank.blend import blend_scores, fit_blend
+    from recsys.slots import LIBRARY
+    from recsys.suggest import library_scores
+
+    from . import selectors
+
+    index = selectors.active_index(model_spec=model_spec)
+    if index is None or not result.validation_fitb:
+        report("no index built for this model: the blend is not fitted (build_index, then train again)")
+        return None
+    embedded = result.scorer.embed(input_matrix(library.inputs, result.vocabulary))
+    images, slots = library.inputs.image, library.slots
+    hidden_outfits = {int(library_key) for library_key in result.validation_outfits}
+    questions: list[tuple[list[float], list[float], int]] = []
+    for pieces, candidates, answer in result.validation_fitb:
+        slot = slots[candidates[answer]]
+        compat = result.scorer.outfit_scores(
+            embedded[pieces], [slots[p] for p in pieces], embedded[candidates], slot
+        )
+        found = library_scores(
+            index,
+            queries=[(images[p], slots[p]) for p in pieces],
+            candidates=[images[c] for c in candidates],
+            wanted_slot=slot,
+            outfits_for=selectors.library_pieces_for,
+            query_population=LIBRARY,
+            candidate_population=LIBRARY,
+            exclude_outfits=hidden_outfits,
+        )
+        questions.append((compat.tolist(), found.tolist(), answer))
+    weights = fit_blend(questions)
+    result.metrics["validation/fitb_library"] = fitb_accuracy([(lib, a) for _, lib, a in questions])
+    result.metrics["validation/fitb_blend"] = fitb_accuracy(
+        [(blend_scores(weights, c, lib).tolist(), a) for c, lib, a in questions]
+    )
+    report(
+        f"blend fitted on {len(questions)} validation questions: {weights.as_json()}; fitb library "
+        f"{result.metrics['validation/fitb_library']:.3f}, "
+        f"blend {result.metrics['validation/fitb_blend']:.3f}"
+    )
+    return weights
 
 
 _model_lock = threading.Lock()

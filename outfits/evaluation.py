@@ -1,5 +1,11 @@
 """Offline evaluation of suggestions against FORMATS.md evaluation files (reads only).
 
+Every method answers the same two questions, so fitb, compat and retrieval treat them alike:
+how well each candidate completes some garments (`scores`), and how well a whole outfit holds
+together (`outfit`). Methods: library (paths through the curated library), compat (the
+compatibility model), blend (the two, with the weights fitted on validation) and cosine (the naive
+baseline: mean image similarity).
+
 Held-out protocol: a question is built from one library outfit, and the same data set is usually
 imported as the library too. Library outfits that contain the answer together with any question
 item are therefore ignored for that question; otherwise the method would look the answer up.
@@ -12,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -29,12 +35,13 @@ METHODS = ("library", "compat", "blend", "cosine")
 
 
 class EvaluationError(ValueError):
-    """The file cannot be evaluated as it stands (bad JSON, unknown ids, no index)."""
+    """The file cannot be evaluated as it stands (bad JSON, unknown ids, no index, no model)."""
 
 
 @dataclass(frozen=True)
 class _Garment:
     pk: int
+    external_id: str
     slot: str
     embedding: np.ndarray
 
@@ -53,10 +60,19 @@ def load_entries(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
     return entries
 
 
-class _Library:
-    """Memoised outfit lookups: the library does not change during an evaluation."""
+class _Scorer(Protocol):
+    def scores(
+        self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str
+    ) -> list[float]: ...
 
-    def __init__(self) -> None:
+    def outfit(self, garments: Sequence[_Garment]) -> float: ...
+
+
+class _Library:
+    """The library method. Outfit lookups are memoised: the library does not change meanwhile."""
+
+    def __init__(self, index: IndexSet) -> None:
+        self.index = index
         self._pieces: dict[int, list[LibraryPiece]] = {}
         self.outfits_of: dict[str, set[int]] = defaultdict(set)
         for external_id, outfit in LibraryOutfitItem.objects.values_list("item__external_id", "outfit_id"):
@@ -75,24 +91,35 @@ class _Library:
         asked = set().union(*(self.outfits_of.get(i, set()) for i in question))
         return {o for a in answers for o in self.outfits_of.get(a, set()) if o in asked}
 
+    def ranked(
+        self, queries: Sequence[_Garment], slot: str, k: int, held_out: Sequence[str]
+    ) -> dict[int, float]:
+        """Complete-the-look scores of the catalog garments of `slot` (the top k), by key."""
+        found = recsys_complete_the_look(
+            self.index,
+            queries=[(q.embedding, q.slot) for q in queries],
+            wanted_slot=slot,
+            outfits_for=self.pieces_for,
+            k=k,
+            exclude_catalog={q.pk for q in queries},
+            exclude_outfits=self.source_outfits([q.external_id for q in queries], held_out),
+        )
+        return {s.catalog_item: s.score for s in found}
 
-def _catalog(index: IndexSet, external_ids: set[str]) -> dict[str, _Garment]:
-    spec = index.manifest.model_spec
-    rows = ImageAnalysis.objects.filter(
-        catalog_item__external_id__in=external_ids, model_spec=spec, status="ok"
-    ).values_list("catalog_item__external_id", "catalog_item_id", "catalog_item__category__slot", "embedding")
-    # An "ok" analysis always stores its embedding (services._analysis_save): the column is never NULL here.
-    return {
-        ext: _Garment(pk, slot, np.frombuffer(bytes(cast("bytes | memoryview", blob)), dtype=np.float32))
-        for ext, pk, slot, blob in rows
-    }
+    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str) -> list[float]:
+        """A candidate the library does not reach scores 0."""
+        ranked = self.ranked(
+            queries, slot, max(self.index.count("catalog", slot), 1), [c.external_id for c in candidates]
+        )
+        return [ranked.get(c.pk, 0.0) for c in candidates]
 
-
-def _require_index() -> IndexSet:
-    index = selectors.active_index()
-    if index is None:
-        raise EvaluationError("no active index: import, analyse and build_index first")
-    return index
+    def outfit(self, garments: Sequence[_Garment]) -> float:
+        """The mean over the outfit's garments of each one's score given the rest."""
+        total = 0.0
+        for position, garment in enumerate(garments):
+            rest = [g for i, g in enumerate(garments) if i != position]
+            total += self.scores(rest, [garment], garment.slot)[0]
+        return total / len(garments)
 
 
 class _Compat:
@@ -116,12 +143,14 @@ class _Compat:
         self.vectors = {int(k): vectors[row] for row, k in enumerate(garments.keys.tolist())}
         self.slots = {int(k): garments.slots[row] for row, k in enumerate(garments.keys.tolist())}
 
-    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment]) -> list[float]:
+    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str) -> list[float]:
         """Each candidate's mean compatibility with the query garments (the rest of its outfit)."""
         pieces = np.stack([self.vectors[q.pk] for q in queries])
         slots = [self.slots[q.pk] for q in queries]
         return [
-            float(self.model.scorer.outfit_scores(pieces, slots, self.vectors[c.pk][None], self.slots[c.pk])[0])
+            float(
+                self.model.scorer.outfit_scores(pieces, slots, self.vectors[c.pk][None], self.slots[c.pk])[0]
+            )
             for c in candidates
         ]
 
@@ -131,10 +160,35 @@ class _Compat:
         )
 
 
+class _Blend:
+    """Compat and library scores of the same candidates, blended with the model's fitted weights."""
+
+    def __init__(self, compat: _Compat, library: _Library) -> None:
+        weights = compat.model.blend
+        if weights is None:
+            raise EvaluationError(
+                "the compatibility model has no blend weights (it was trained before any index was "
+                "built): run build_index, then train_compat again"
+            )
+        self.weights, self.compat, self.library = weights, compat, library
+
+    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str) -> list[float]:
+        from recsys.rank.blend import blend_scores
+
+        return blend_scores(
+            self.weights,
+            self.compat.scores(queries, candidates, slot),
+            self.library.scores(queries, candidates, slot),
+        ).tolist()
+
+    def outfit(self, garments: Sequence[_Garment]) -> float:
+        raise NotImplementedError  # outfits are blended over the whole file: see evaluate_compat
+
+
 class _Cosine:
     """The naive baseline: a candidate scores its mean image similarity to the query garments."""
 
-    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment]) -> list[float]:
+    def scores(self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str) -> list[float]:
         pieces = np.stack([q.embedding for q in queries])
         return [float(np.mean(pieces @ c.embedding)) for c in candidates]
 
@@ -145,11 +199,38 @@ class _Cosine:
         return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
 
 
-def _check_method(method: str) -> None:
+def _scorer(method: str, index: IndexSet, garments: Iterable[_Garment]) -> _Scorer:
     if method not in METHODS:
         raise EvaluationError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    if method == "blend":
-        raise EvaluationError("the blend is not built yet; use --method library or --method compat")
+    if method == "cosine":
+        return _Cosine()
+    if method == "library":
+        return _Library(index)
+    compat = _Compat(index.manifest.model_spec, (g.pk for g in garments))
+    return compat if method == "compat" else _Blend(compat, _Library(index))
+
+
+def _catalog(index: IndexSet, external_ids: set[str] | None = None) -> dict[str, _Garment]:
+    """Analysed catalog garments under the index's model: those named, or all of them."""
+    spec = index.manifest.model_spec
+    rows = ImageAnalysis.objects.filter(model_spec=spec, status="ok", catalog_item__isnull=False)
+    if external_ids is not None:
+        rows = rows.filter(catalog_item__external_id__in=external_ids)
+    values = rows.values_list(
+        "catalog_item__external_id", "catalog_item_id", "catalog_item__category__slot", "embedding"
+    )
+    # An "ok" analysis always stores its embedding (services._analysis_save): the column is never NULL here.
+    return {
+        ext: _Garment(pk, ext, slot, np.frombuffer(bytes(cast("bytes | memoryview", blob)), dtype=np.float32))
+        for ext, pk, slot, blob in values
+    }
+
+
+def _require_index() -> IndexSet:
+    index = selectors.active_index()
+    if index is None:
+        raise EvaluationError("no active index: import, analyse and build_index first")
+    return index
 
 
 def _slot(name: str) -> str:
@@ -171,6 +252,18 @@ class Evaluation:
         return {**self.__dict__}
 
 
+def _evaluation(index: IndexSet, metrics: dict[str, float], n: int, skipped: int) -> Evaluation:
+    if not n:
+        raise EvaluationError("no entry could be evaluated: import and analyse the items the file names")
+    return Evaluation(
+        metrics=metrics,
+        n=n,
+        skipped=skipped,
+        model_spec=index.manifest.model_spec,
+        build_id=index.manifest.build_id,
+    )
+
+
 def evaluate_retrieval(
     path: Path, *, depth: int = 100, limit: int | None = None, method: str = "library"
 ) -> Evaluation:
@@ -178,15 +271,16 @@ def evaluate_retrieval(
 
     Each ranking is cut at `depth`; a relevant item below it counts as not found (MRR is MRR@depth).
     Entries whose items are not imported and analysed are counted as skipped, not as misses. The
-    compat method ranks every analysed catalog garment of the target slot.
+    library method ranks what its paths reach; the others score every analysed catalog garment of
+    the target slot.
     """
-    _check_method(method)
     entries = load_entries(path, ("query_items", "target_category", "relevant"))[:limit]
     index = _require_index()
-    catalog = _catalog(index, {i for e in entries for i in [*e["query_items"], *e["relevant"]]})
-    if method in ("compat", "cosine"):
-        return _ranked_retrieval(index, entries, catalog, depth, method)
-    library = _Library()
+    catalog = _catalog(index)
+    scorer = _scorer(method, index, catalog.values())
+    pool: dict[str, list[_Garment]] = defaultdict(list)
+    for garment in catalog.values():
+        pool[garment.slot].append(garment)
     results: list[tuple[list[int], set[int]]] = []
     skipped = 0
     for entry in entries:
@@ -195,41 +289,32 @@ def evaluate_retrieval(
         if not queries or not relevant:
             skipped += 1
             continue
-        ranked = recsys_complete_the_look(
-            index,
-            queries=[(q.embedding, q.slot) for q in queries],
-            wanted_slot=_slot(entry["target_category"]),
-            outfits_for=library.pieces_for,
-            k=depth,
-            exclude_catalog={q.pk for q in queries},
-            exclude_outfits=library.source_outfits(entry["query_items"], entry["relevant"]),
-        )
-        results.append(([s.catalog_item for s in ranked], relevant))
-    if not results:
-        raise EvaluationError("no entry could be evaluated: import and analyse the items the file names")
+        slot = _slot(entry["target_category"])
+        if isinstance(scorer, _Library):
+            found = scorer.ranked(queries, slot, depth, entry["relevant"])
+            ranked = list(found)  # best first
+        else:
+            asked = {q.pk for q in queries}
+            candidates = [g for g in pool[slot] if g.pk not in asked]
+            scores = np.array(scorer.scores(queries, candidates, slot)) if candidates else np.zeros(0)
+            ranked = [candidates[i].pk for i in np.argsort(-scores, kind="stable")[:depth]]
+        results.append((ranked, relevant))
     report: RetrievalReport = summarize_retrieval(results)
-    return Evaluation(
-        metrics={"recall@10": report.recall_at_10, "recall@50": report.recall_at_50, "mrr": report.mrr},
-        n=report.n,
-        skipped=skipped,
-        model_spec=index.manifest.model_spec,
-        build_id=index.manifest.build_id,
+    return _evaluation(
+        index,
+        {"recall@10": report.recall_at_10, "recall@50": report.recall_at_50, "mrr": report.mrr},
+        report.n,
+        skipped,
     )
 
 
 def evaluate_fitb(path: Path, *, limit: int | None = None, method: str = "library") -> Evaluation:
-    """Fill-in-the-blank accuracy: the candidate with the highest score wins.
-
-    library: the complete-the-look score (a candidate the library does not reach scores 0); compat:
-    the candidate's mean compatibility with the question's garments. Ties count as a random pick
-    (recsys.evaluate).
-    """
-    _check_method(method)
+    """Fill-in-the-blank accuracy: the candidate with the highest score wins; ties count as a
+    random pick (recsys.evaluate)."""
     entries = load_entries(path, ("question", "blank_category", "candidates", "answer"))[:limit]
     index = _require_index()
     catalog = _catalog(index, {i for e in entries for i in [*e["question"], *e["candidates"]]})
-    compat = _scorer(method, index, catalog)
-    library = _Library()
+    scorer = _scorer(method, index, catalog.values())
     questions: list[tuple[list[float], int]] = []
     skipped = 0
     for entry in entries:
@@ -237,96 +322,26 @@ def evaluate_fitb(path: Path, *, limit: int | None = None, method: str = "librar
         if not queries or any(c not in catalog for c in entry["candidates"]):
             skipped += 1
             continue
-        if compat is not None:
-            scored = compat.scores(queries, [catalog[c] for c in entry["candidates"]])
-            questions.append((scored, int(entry["answer"])))
-            continue
-        slot = _slot(entry["blank_category"])
-        answer_id = entry["candidates"][entry["answer"]]
-        ranked = recsys_complete_the_look(
-            index,
-            queries=[(q.embedding, q.slot) for q in queries],
-            wanted_slot=slot,
-            outfits_for=library.pieces_for,
-            k=max(index.count("catalog", slot), 1),
-            exclude_catalog={q.pk for q in queries},
-            exclude_outfits=library.source_outfits(entry["question"], [answer_id]),
-        )
-        scores = {s.catalog_item: s.score for s in ranked}
-        questions.append(
-            ([scores.get(catalog[c].pk, 0.0) for c in entry["candidates"]], int(entry["answer"]))
-        )
-    if not questions:
-        raise EvaluationError("no question could be evaluated: import and analyse the items the file names")
-    return Evaluation(
-        metrics={"accuracy": fitb_accuracy(questions)},
-        n=len(questions),
-        skipped=skipped,
-        model_spec=index.manifest.model_spec,
-        build_id=index.manifest.build_id,
-    )
-
-
-def _scorer(method: str, index: IndexSet, catalog: Mapping[str, _Garment]) -> _Compat | _Cosine | None:
-    """The per-candidate scorer of a method that scores candidates directly (None: the library)."""
-    if method == "compat":
-        return _Compat(index.manifest.model_spec, (g.pk for g in catalog.values()))
-    return _Cosine() if method == "cosine" else None
-
-
-def _ranked_retrieval(
-    index: IndexSet, entries: list[dict[str, Any]], catalog: dict[str, _Garment], depth: int, method: str
-) -> Evaluation:
-    """Retrieval by a direct scorer: every analysed catalog garment of the slot, ranked."""
-    spec = index.manifest.model_spec
-    pool_rows = ImageAnalysis.objects.filter(model_spec=spec, status="ok", catalog_item__isnull=False)
-    pool: dict[str, list[_Garment]] = defaultdict(list)
-    everything: dict[str, _Garment] = {}
-    for pk, slot, blob in pool_rows.values_list("catalog_item_id", "catalog_item__category__slot", "embedding"):
-        garment = _Garment(pk, slot, np.frombuffer(bytes(blob), dtype=np.float32))
-        pool[slot].append(garment)
-        everything[str(pk)] = garment
-    compat = _scorer(method, index, everything)
-    assert compat is not None
-    results: list[tuple[list[int], set[int]]] = []
-    skipped = 0
-    for entry in entries:
-        queries = [catalog[i] for i in entry["query_items"] if i in catalog]
-        relevant = {catalog[i].pk for i in entry["relevant"] if i in catalog}
-        if not queries or not relevant:
-            skipped += 1
-            continue
-        asked = {q.pk for q in queries}
-        candidates = [g for g in pool[_slot(entry["target_category"])] if g.pk not in asked]
-        scores = np.array(compat.scores(queries, candidates)) if candidates else np.zeros(0)
-        ranked = [candidates[i].pk for i in np.argsort(-scores, kind="stable")[:depth]]
-        results.append((ranked, relevant))
-    if not results:
-        raise EvaluationError("no entry could be evaluated: import and analyse the items the file names")
-    report: RetrievalReport = summarize_retrieval(results)
-    return Evaluation(
-        metrics={"recall@10": report.recall_at_10, "recall@50": report.recall_at_50, "mrr": report.mrr},
-        n=report.n,
-        skipped=skipped,
-        model_spec=spec,
-        build_id=index.manifest.build_id,
+        candidates = [catalog[c] for c in entry["candidates"]]
+        scores = scorer.scores(queries, candidates, _slot(entry["blank_category"]))
+        questions.append((scores, int(entry["answer"])))
+    return _evaluation(
+        index, {"accuracy": fitb_accuracy(questions)} if questions else {}, len(questions), skipped
     )
 
 
 def evaluate_compat(path: Path, *, limit: int | None = None, method: str = "compat") -> Evaluation:
     """Outfit compatibility ROC AUC over a compat file (real outfits against random ones).
 
-    compat: the mean compatibility over an outfit's pairs. library: the mean over the outfit's
-    garments of each one's complete-the-look score given the rest (0 where the library does not
-    reach it), with the outfit itself held out of the library as in fitb.
+    compat: the mean compatibility over an outfit's pairs; library: the mean over its garments of
+    each one's complete-the-look score given the rest (its own outfit held out of the library, as
+    in fitb); blend: the two outfit scores blended over the whole file.
     """
-    _check_method(method)
     entries = load_entries(path, ("items", "label"))[:limit]
     index = _require_index()
     catalog = _catalog(index, {i for e in entries for i in e["items"]})
-    compat = _scorer(method, index, catalog)
-    library = _Library() if compat is None else None
-    scores: list[float] = []
+    scorer = _scorer(method, index, catalog.values())
+    outfits: list[list[_Garment]] = []
     labels: list[int] = []
     skipped = 0
     for entry in entries:
@@ -334,39 +349,18 @@ def evaluate_compat(path: Path, *, limit: int | None = None, method: str = "comp
         if len(garments) < 2 or len(garments) < len(entry["items"]):
             skipped += 1
             continue
-        if compat is not None:
-            scores.append(compat.outfit(garments))
-        else:
-            assert library is not None
-            scores.append(_library_outfit_score(index, library, entry["items"], garments))
+        outfits.append(garments)
         labels.append(1 if int(entry["label"]) else 0)
-    if len(set(labels)) < 2:
+    if isinstance(scorer, _Blend):
+        from recsys.rank.blend import blend_scores
+
+        scores = blend_scores(
+            scorer.weights,
+            [scorer.compat.outfit(o) for o in outfits],
+            [scorer.library.outfit(o) for o in outfits],
+        ).tolist()
+    else:
+        scores = [scorer.outfit(o) for o in outfits]
+    if outfits and len(set(labels)) < 2:
         raise EvaluationError("compat needs real and random outfits among the analysed entries")
-    return Evaluation(
-        metrics={"auc": roc_auc(scores, labels)},
-        n=len(scores),
-        skipped=skipped,
-        model_spec=index.manifest.model_spec,
-        build_id=index.manifest.build_id,
-    )
-
-
-def _library_outfit_score(
-    index: IndexSet, library: _Library, external_ids: Sequence[str], garments: Sequence[_Garment]
-) -> float:
-    total = 0.0
-    for position, garment in enumerate(garments):
-        rest = [g for i, g in enumerate(garments) if i != position]
-        ranked = recsys_complete_the_look(
-            index,
-            queries=[(g.embedding, g.slot) for g in rest],
-            wanted_slot=garment.slot,
-            outfits_for=library.pieces_for,
-            k=max(index.count("catalog", garment.slot), 1),
-            exclude_catalog={g.pk for g in rest},
-            exclude_outfits=library.source_outfits(
-                [e for i, e in enumerate(external_ids) if i != position], [external_ids[position]]
-            ),
-        )
-        total += next((s.score for s in ranked if s.catalog_item == garment.pk), 0.0)
-    return total / len(garments)
+    return _evaluation(index, {"auc": roc_auc(scores, labels)} if outfits else {}, len(outfits), skipped)

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from vision.images import ImageRejected, open_garment_image
+from vision.labels import mango_title
 
 from .categories import CategoryTree, UnmappedCategory, mango_slot, myntra_slot
 from .models import CatalogItem, Category, ImageAnalysis, LibraryItem, LibraryOutfit, LibraryOutfitItem
@@ -254,9 +255,10 @@ def _mango_rows(folder: Path, role: Role) -> Iterator[_Row]:
         attributes["category"] = row["des_product_category"]
         fields: dict[str, Any] = {}
         if role == "catalog":
-            colour = row["des_agrup_color_eng"].capitalize()
+            # MANGO rows have no title: the shopper's words the garment model was trained on
+            # ("camel woven coat"), so a made-up title reads like the model's own descriptions.
             fields = {
-                "title": attributes.pop("title", "") or f"{colour} {row['des_product_type'].lower()}".strip(),
+                "title": attributes.pop("title", "") or mango_title(row).capitalize(),
                 "brand": attributes.pop("brand", ""),
                 "price": _price(attributes.pop("price", "")),
                 "gender": attributes.pop("des_sex", ""),

@@ -44,15 +44,19 @@ def _negatives(
     rng: np.random.Generator,
     count: int,
     popular: Mapping[str, int] | None,
+    at_least: int | None = None,
 ) -> tuple[list[str], str] | None:
-    """`count` garments like `answer` (same type, else family, else category) not in `taken`.
+    """`count` garments like `answer` (same type, else family, else category) not in `taken`;
+    with `at_least`, as many as the category has when it has fewer (a small library).
 
     With `popular`, the ones whose popularity is closest to the answer's (log scale, random ties).
     """
     for level in ("type", "family", "category"):
         pool = [g for g in by_level[level].get(getattr(answer, level), []) if g not in taken]
         if len(pool) < count:
-            continue
+            if level != "category" or at_least is None or len(pool) < at_least:
+                continue
+            count = len(pool)
         if popular is None:
             return [pool[i] for i in rng.choice(len(pool), count, replace=False)], level
         target = math.log1p(popular.get(answer.id, 0))
@@ -79,8 +83,14 @@ def fitb_questions(
     prefix: str,
     match_popularity: bool = False,
     blank_categories: Sequence[str] = BLANK_CATEGORIES,
+    min_candidates: int = CANDIDATES,
 ) -> list[dict[str, Any]]:
-    """One question per outfit that has a garment of a blank category and at least one other."""
+    """One question per outfit that has a garment of a blank category and at least one other.
+
+    Questions have CANDIDATES candidates; `min_candidates` (2 or more) lets a small library ask
+    questions with fewer where its category has too few garments (validation while training)."""
+    if not 2 <= min_candidates <= CANDIDATES:
+        raise ValueError(f"min_candidates must be between 2 and {CANDIDATES}, got {min_candidates}")
     rng = np.random.default_rng(seed)
     by_level = _by_level(garments, {i for items in outfits.values() for i in items})
     popular = popularity(outfits) if match_popularity else None
@@ -91,11 +101,11 @@ def fitb_questions(
         if not blanks or len(items) < 2:
             continue
         answer = garments[blanks[int(rng.integers(len(blanks)))]]
-        found = _negatives(answer, set(items), by_level, rng, CANDIDATES - 1, popular)
+        found = _negatives(answer, set(items), by_level, rng, CANDIDATES - 1, popular, min_candidates - 1)
         if found is None:
             continue
         candidates = [answer.id, *found[0]]
-        order = rng.permutation(CANDIDATES)
+        order = rng.permutation(len(candidates))
         questions.append(
             {
                 "id": f"{prefix}-fitb-{outfit}",

@@ -94,6 +94,52 @@ def complete_the_look(
     return _rank(path_weights, catalog_matches, k, key_array(exclude_catalog))
 
 
+def library_scores(
+    index: IndexSet,
+    *,
+    queries: Sequence[tuple[Embedding, str]],
+    candidates: Sequence[Embedding],
+    wanted_slot: str,
+    outfits_for: OutfitsFor,
+    query_population: str = CATALOG,
+    candidate_population: str = CATALOG,
+    neighbours: int = 30,
+    exclude_outfits: Collection[int] = (),
+    sharpness: float = DEFAULT_SHARPNESS,
+) -> NDArray[np.float64]:
+    """The library method's score of given candidates (raw embeddings of `candidate_population`):
+    the same paths as complete_the_look, but each piece is compared with every candidate directly
+    instead of searching the catalog. A candidate no path reaches scores 0.
+
+    Scores a fixed candidate list (fill-in-the-blank, fitting the blend on library garments) rather
+    than ranking the catalog. No side effects.
+    """
+    check_slot(wanted_slot)
+    if not len(candidates):
+        return np.zeros(0, dtype=np.float64)
+    reached = [
+        _library_matches(index, embedding, slot, neighbours, sharpness, population=query_population)
+        for embedding, slot in queries
+    ]
+    library_items = sorted({key for matches in reached for key in matches})
+    if not library_items:
+        return np.zeros(len(candidates), dtype=np.float64)
+    path_weights = _piece_weights(reached, outfits_for(library_items), wanted_slot, set(exclude_outfits))
+    pieces = sorted({piece for _, piece in path_weights})
+    vectors = {piece: index.vector(LIBRARY, wanted_slot, piece) for piece in pieces}
+    known = [piece for piece in pieces if vectors[piece] is not None]
+    if not known:
+        return np.zeros(len(candidates), dtype=np.float64)
+    piece_weight = dict.fromkeys(known, 0.0)
+    for (_, piece), weight in path_weights.items():
+        if piece in piece_weight:
+            piece_weight[piece] += weight
+    centred = np.stack([index.center(candidate_population, c) for c in candidates])
+    piece_matrix = np.stack([vectors[piece] for piece in known])  # type: ignore[misc]
+    matches = match_weight((piece_matrix @ centred.T).astype(np.float32), sharpness)  # (pieces, candidates)
+    return np.asarray([piece_weight[p] for p in known]) @ matches
+
+
 def similar_items(
     index: IndexSet,
     *,
@@ -108,11 +154,17 @@ def similar_items(
 
 
 def _library_matches(
-    index: IndexSet, embedding: Embedding, slot: str, neighbours: int, sharpness: float
+    index: IndexSet,
+    embedding: Embedding,
+    slot: str,
+    neighbours: int,
+    sharpness: float,
+    *,
+    population: str = CATALOG,
 ) -> dict[int, float]:
     """Library items of the query's slot that look like it, with their match weight (> 0 only)."""
     check_slot(slot)
-    query = index.center(CATALOG, embedding)  # a catalog garment, centred with the catalog's mean
+    query = index.center(population, embedding)  # centred with the mean of the query's own population
     keys, similarities = index.search(LIBRARY, slot, query, neighbours, centred=True)
     weights = match_weight(similarities, sharpness)
     kept = weights > 0

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outfits', '0003_quality_verdicts'),
+        ("outfits", "0003_quality_verdicts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='imageanalysis',
-            name='description',
+            model_name="imageanalysis",
+            name="description",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='imageanalysis',
-            name='text_embedding',
+            model_name="imageanalysis",
+            name="text_embedding",
             field=models.BinaryField(blank=True, null=True),
         ),
     ]

@@ -19,6 +19,7 @@ import numpy as np
 
 from vision.artefact import Artefact, ArtefactError, ArtefactKind, activate, active_artefact, write_artefact
 
+from ..rank.blend import BlendWeights
 from .features import AttributeVocabulary
 from .model import WEIGHT_NAMES, CompatScorer
 
@@ -48,9 +49,10 @@ class CompatModel:
         return f"compat:{self.artefact.artefact_id}:{self.artefact.sha256()[:12]}"
 
     @property
-    def blend(self) -> dict[str, float]:
-        """Blend weights fitted on validation (recsys.rank.blend), if the trainer fitted them."""
-        return {k: float(v) for k, v in self.artefact.manifest.get("blend", {}).items()}
+    def blend(self) -> BlendWeights | None:
+        """Blend weights fitted on validation (recsys.rank.blend); None if the trainer had no index."""
+        data = self.artefact.manifest.get("blend") or {}
+        return BlendWeights.from_json(data) if data else None
 
 
 def save_compat_model(
@@ -93,7 +95,8 @@ def load_compat_model(
     if expect_image_model_spec is not None and trained_on != expect_image_model_spec:
         raise CompatMismatch(
             f"compatibility model {artefact.artefact_id} was trained on embeddings of {trained_on}, "
-            f"but garments are analysed with {expect_image_model_spec} now: run `manage.py train_compat` again"
+            f"but garments are analysed with {expect_image_model_spec} now: "
+            "run `manage.py train_compat` again"
         )
     with np.load(artefact.file(WEIGHTS_FILE)) as saved:
         weights = {name: saved[name] for name in WEIGHT_NAMES if name in saved}

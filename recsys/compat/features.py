@@ -88,7 +88,9 @@ class AttributeVocabulary:
     values: Mapping[str, tuple[str, ...]]
 
     @classmethod
-    def fit(cls, attributes: Sequence[Mapping[str, str]], *, min_count: int = MIN_COUNT) -> AttributeVocabulary:
+    def fit(
+        cls, attributes: Sequence[Mapping[str, str]], *, min_count: int = MIN_COUNT
+    ) -> AttributeVocabulary:
         counts: dict[str, Counter[str]] = {}
         for row in attributes:
             for name, value in row.items():

@@ -73,12 +73,14 @@ class CompatScorer:
         hidden = np.maximum(inputs @ w["hidden.weight"].T + w["hidden.bias"], 0.0)
         out = hidden @ w["out.weight"].T + w["out.bias"]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: NDArray[np.float32] = (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
     def pair_weight(self, slot_a: str, slot_b: str) -> NDArray[np.float32]:
         """The subspace of a slot pair, with the scale folded in."""
         pairs: dict[tuple[str, str], NDArray[np.float32]] = self._pairs  # type: ignore[attr-defined]
-        return pairs[(slot_a, slot_b)]
+        weight: NDArray[np.float32] = pairs[(slot_a, slot_b)]
+        return weight
 
     def outfit_scores(
         self,
@@ -108,7 +110,9 @@ class CompatScorer:
         return {name: np.asarray(self.weights[name], dtype=np.float32) for name in WEIGHT_NAMES}
 
 
-def build_net(input_width: int, *, hidden: int, dim: int, dropout: float, slots: Sequence[str] = SLOTS) -> Any:
+def build_net(
+    input_width: int, *, hidden: int, dim: int, dropout: float, slots: Sequence[str] = SLOTS
+) -> Any:
     """The torch twin of CompatScorer, for training (imports torch)."""
     import torch
     from torch import nn

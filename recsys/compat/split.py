@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -105,7 +105,9 @@ def split_outfits(
             node_part[node] = part
 
     outfit_part = {outfit: node_part[("outfit", outfit)] for outfit in outfit_nodes}
-    item_part = {item: part for (kind, item), part in node_part.items() if kind == "item"}
+    item_part: dict[ItemId, str] = {
+        cast("ItemId", item): part for (kind, item), part in node_part.items() if kind == "item"
+    }
     kept: dict[str, dict[OutfitId, tuple[ItemId, ...]]] = {part: {} for part in (TRAIN, *shares)}
     dropped: Counter[str] = Counter()
     slots = kept_slots = 0

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..eval_files import Garment, compat_entries, fitb_questions
 from ..evaluate import fitb_accuracy, roc_auc
 from ..slots import SLOTS
-from ..eval_files import Garment, compat_entries, fitb_questions
 from .features import AttributeVocabulary, GarmentInputs, input_matrix
 from .model import CompatScorer, build_net, slot_pairs
 from .split import TRAIN, VALIDATION, OutfitSplit, split_outfits
@@ -79,6 +79,10 @@ class CompatResult:
     counts: dict[str, int]
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
+    # The validation questions as garment rows (pieces, candidates, answer) and the outfits they
+    # came from: what the blend of this model with the library method is fitted on.
+    validation_fitb: list[tuple[list[int], list[int], int]] = field(default_factory=list)
+    validation_outfits: list[int] = field(default_factory=list)
 
 
 class CompatTrainingError(RuntimeError):
@@ -105,7 +109,9 @@ def _validation_questions(library: LibraryGarments, split: OutfitSplit[int, int]
     garments = _garments_for_eval(library, sorted(split.items(VALIDATION)))
     fitb = [
         ([int(i) for i in q["question"]], [int(c) for c in q["candidates"]], int(q["answer"]))
-        for q in fitb_questions(outfits, garments, seed=seed, prefix="v", blank_categories=VALIDATION_BLANKS)
+        for q in fitb_questions(
+            outfits, garments, seed=seed, prefix="v", blank_categories=VALIDATION_BLANKS, min_candidates=2
+        )
     ]
     compat = [
         ([int(i) for i in e["items"]], int(e["label"]))
@@ -192,17 +198,22 @@ def train_compat_model(
     training_outfits = [list(rows) for rows in split.outfits[TRAIN].values()]
     questions = _validation_questions(library, split, settings.seed)
     if not questions.fitb:
-        raise CompatTrainingError("the validation outfits yield no fill-in-the-blank question")
+        raise CompatTrainingError(
+            "the validation outfits yield no fill-in-the-blank question (too few tops and bottoms set "
+            "aside): add library outfits or raise --validation-share"
+        )
     vocabulary = AttributeVocabulary.fit([library.inputs.attributes[r] for r in train_rows])
     matrix = input_matrix(library.inputs, vocabulary)
     x = torch.from_numpy(matrix)
-    image_width, text_width = library.inputs.image.shape[1], library.inputs.text.shape[1]
+    image_width = library.inputs.image.shape[1]
     # Columns a step may hide: text, attributes and the has_text flag (the image always stays).
     hideable = torch.zeros(matrix.shape[1], dtype=torch.bool)
     hideable[image_width:] = True
     hideable[-2] = False  # has_image
     net = build_net(matrix.shape[1], hidden=settings.hidden, dim=settings.dim, dropout=settings.dropout)
-    optimiser = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    optimiser = torch.optim.AdamW(
+        net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
     pools = _NegativePools(library, train_rows, settings.negatives)
     # slot_rows[i, j]: the pair_weights row of slots i and j (SLOTS order).
     pair_row = slot_pairs()
@@ -219,7 +230,9 @@ def train_compat_model(
     if resume and checkpoint is not None and checkpoint.is_file():
         saved = torch.load(checkpoint, weights_only=False)
         if saved["fingerprint"] != fingerprint:
-            raise CompatTrainingError(f"{checkpoint} was made for other data or settings; train without --resume")
+            raise CompatTrainingError(
+                f"{checkpoint} was made for other data or settings; train without --resume"
+            )
         net.load_state_dict(saved["net"])
         optimiser.load_state_dict(saved["optimiser"])
         rng = saved["rng"]
@@ -233,9 +246,13 @@ def train_compat_model(
         order = rng.permutation(len(blanks))
         steps = range(0, len(order), settings.batch_size)
         running = 0.0
-        for start in tqdm(steps, desc=f"epoch {epoch}/{settings.max_epochs}", unit="batch", disable=not progress):
+        for start in tqdm(
+            steps, desc=f"epoch {epoch}/{settings.max_epochs}", unit="batch", disable=not progress
+        ):
             batch = [blanks[i] for i in order[start : start + settings.batch_size]]
-            loss = _step_loss(net, x, hideable, settings, batch, training_outfits, pools, garment_slot, slot_rows, rng)
+            loss = _step_loss(
+                net, x, hideable, settings, batch, training_outfits, pools, garment_slot, slot_rows, rng
+            )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -293,6 +310,8 @@ def train_compat_model(
         },
         history=list(state["history"]),
         seconds=time.perf_counter() - started,
+        validation_fitb=questions.fitb,
+        validation_outfits=sorted(split.outfits[VALIDATION]),
     )
 
 

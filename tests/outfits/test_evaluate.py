@@ -50,7 +50,7 @@ def test_unsupported_methods_and_bad_files_are_clear(shop_folders: tuple[Path, P
     path = _retrieval_file(shop_folders[1], tmp_path / "retrieval.json")
     with pytest.raises(CommandError, match="no compatibility model is trained"):
         call_command("evaluate", "retrieval", str(path), "--method", "compat")
-    with pytest.raises(CommandError, match="blend is not built yet"):
+    with pytest.raises(CommandError, match="no compatibility model is trained"):
         call_command("evaluate", "retrieval", str(path), "--method", "blend")
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(CommandError, match="cannot read"):
@@ -66,7 +66,9 @@ def test_naive_cosine_is_measured_beside_the_methods(
     shop_folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _retrieval_file(shop_folders[1], tmp_path / "retrieval.json")
-    call_command("evaluate", "retrieval", str(path), "--method", "cosine", "--json", str(tmp_path / "out.json"))
+    call_command(
+        "evaluate", "retrieval", str(path), "--method", "cosine", "--json", str(tmp_path / "out.json")
+    )
     assert "method=cosine" in capsys.readouterr().out.strip().splitlines()[-1]
     figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["n"] > 0 and figures["metrics"]["recall@50"] > 0

@@ -50,7 +50,9 @@ def test_trains_stores_and_is_measured_on_another_season(
     compat_dir: Path, shop_folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "train.json"
-    call_command("train_compat", "--epochs", "4", "--validation-share", "0.2", "--json", str(out), verbosity=0)
+    call_command(
+        "train_compat", "--epochs", "4", "--validation-share", "0.2", "--json", str(out), verbosity=0
+    )
     figures = json.loads(out.read_text())
     assert 0.0 <= figures["metrics"]["validation/fitb"] <= 1.0
     assert figures["counts"]["training_outfits"] > figures["counts"]["validation_outfits"] > 0

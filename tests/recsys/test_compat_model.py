@@ -29,7 +29,11 @@ def colour_library(capsules: int = 20, seed: int = 0, *, with_colour: bool = Tru
     of every colour, so the rule (same colour goes together) carries over to held-out capsules."""
     rng = np.random.default_rng(seed)
     colour_looks = rng.normal(size=(COLOURS, 32))
-    keys, slots, images, attributes, outfits = [], [], [], [], {}
+    keys: list[int] = []
+    slots: list[str] = []
+    images: list[np.ndarray] = []
+    attributes: list[dict[str, str]] = []
+    outfits: dict[int, list[int]] = {}
     for capsule in range(capsules):
         own: dict[tuple[str, int], list[int]] = {}
         for slot in SLOTS:
@@ -68,11 +72,17 @@ def test_learns_that_one_colour_head_to_toe_goes_together() -> None:
 def test_a_garment_without_text_or_attributes_still_gets_a_score() -> None:
     library = colour_library(capsules=6)
     result = train_compat_model(
-        library, settings=CompatSettings(max_epochs=2, patience=2, negatives=3, hidden=16, dim=8),
-        progress=False, report=lambda line: None,
+        library,
+        settings=CompatSettings(max_epochs=2, patience=2, negatives=3, hidden=16, dim=8),
+        progress=False,
+        report=lambda line: None,
     )
     bare = GarmentInputs.build(
-        image=[library.inputs.image[0], None], text=[None, None], attributes=[{}, {}], image_dim=32, text_dim=16
+        image=[library.inputs.image[0], None],
+        text=[None, None],
+        attributes=[{}, {}],
+        image_dim=32,
+        text_dim=16,
     )
     vectors = result.scorer.embed(input_matrix(bare, result.vocabulary))
     scores = result.scorer.outfit_scores(vectors[:1], ["top"], vectors[1:], "bottom")
@@ -116,7 +126,9 @@ def test_resume_goes_on_from_the_checkpoint(tmp_path: Path) -> None:
     library = colour_library(capsules=6)
     settings = CompatSettings(max_epochs=3, patience=3, negatives=3, hidden=16, dim=8)
     lines: list[str] = []
-    first = train_compat_model(library, settings=settings, work_dir=tmp_path, progress=False, report=lines.append)
+    first = train_compat_model(
+        library, settings=settings, work_dir=tmp_path, progress=False, report=lines.append
+    )
     again = train_compat_model(
         library, settings=settings, work_dir=tmp_path, resume=True, progress=False, report=lines.append
     )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from recsys.eval_files import Garment, compat_entries, fitb_questions, popularity, retrieval_entries
 
-TYPES = {"top": ("Tops", "Shirts", "Shirt"), "bottom": ("Bottoms", "Trousers", "Jeans"),
-         "shoe": ("Shoes", "Shoes", "Sneakers")}
+TYPES = {
+    "top": ("Tops", "Shirts", "Shirt"),
+    "bottom": ("Bottoms", "Trousers", "Jeans"),
+    "shoe": ("Shoes", "Shoes", "Sneakers"),
+}
 
 
 def library() -> tuple[dict[str, list[str]], dict[str, Garment]]:
-    garments = {
-        f"{kind}{n}": Garment(f"{kind}{n}", *TYPES[kind]) for kind in TYPES for n in range(8)
-    }
+    garments = {f"{kind}{n}": Garment(f"{kind}{n}", *TYPES[kind]) for kind in TYPES for n in range(8)}
     outfits = {f"o{n}": [f"top{n}", f"bottom{n}", f"shoe{n % 4}"] for n in range(8)}
     outfits["o8"] = ["top0", "bottom1", "shoe0"]
     return outfits, garments
@@ -60,5 +61,7 @@ def test_retrieval_merges_identical_queries() -> None:
     outfits, garments = library()
     outfits["o9"] = ["top0", "bottom5", "shoe0"]  # same query as o8 for bottoms
     entries = retrieval_entries(outfits, garments, prefix="t")
-    merged = [e for e in entries if e["query_items"] == ["shoe0", "top0"] and e["target_category"] == "Bottoms"]
+    merged = [
+        e for e in entries if e["query_items"] == ["shoe0", "top0"] and e["target_category"] == "Bottoms"
+    ]
     assert len(merged) == 1 and set(merged[0]["relevant"]) >= {"bottom1", "bottom5"}

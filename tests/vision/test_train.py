@@ -20,7 +20,16 @@ from vision.images import open_garment_image
 from vision.registry import DEFAULT_MODEL, read_config, register_config
 from vision.train import TrainResult, TrainSettings, train_garment_model
 
-TINY = TrainSettings(max_epochs=2, patience=2, batch_size=16, validation_share=0.25, test_share=0.15, seed=3)
+# Attention pooling here (the default is avg, used by the shop fixture), so both paths are trained in tests.
+TINY = TrainSettings(
+    max_epochs=2,
+    patience=2,
+    batch_size=16,
+    validation_share=0.25,
+    test_share=0.15,
+    seed=3,
+    pooling="attention",
+)
 
 
 @pytest.fixture(scope="module")

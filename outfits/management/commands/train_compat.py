@@ -20,11 +20,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--validation-share", type=float, default=0.15)
-        parser.add_argument("--epochs", type=int, default=60, help="at most this many epochs (early stopping)")
+        parser.add_argument(
+            "--epochs", type=int, default=60, help="at most this many epochs (early stopping)"
+        )
         parser.add_argument("--patience", type=int, default=8, help="epochs without progress before stopping")
         parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint")
-        parser.add_argument("--no-activate", action="store_true", help="write the artefact, keep the active one")
-        parser.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default: MODELS_DIR/compat/_work)")
+        parser.add_argument(
+            "--no-activate", action="store_true", help="write the artefact, keep the active one"
+        )
+        parser.add_argument(
+            "--work-dir", type=Path, default=None, help="checkpoints (default: MODELS_DIR/compat/_work)"
+        )
         parser.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the figures here")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,12 +69,18 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name} = {value:.4f}")
         counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
         state = "active" if not options["no_activate"] else "not activated"
-        self.stdout.write(f"compatibility model {folder.name} written ({state}) in {result.seconds:.0f}s; {counts}")
+        self.stdout.write(
+            f"compatibility model {folder.name} written ({state}) in {result.seconds:.0f}s; {counts}"
+        )
         if options["json"]:
             options["json"].write_text(
                 json.dumps(
-                    {"artefact": folder.name, "metrics": result.metrics, "counts": result.counts,
-                     "seconds": result.seconds},
+                    {
+                        "artefact": folder.name,
+                        "metrics": result.metrics,
+                        "counts": result.counts,
+                        "seconds": result.seconds,
+                    },
                     indent=2,
                 )
             )

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 class Command(BaseCommand):
     help = (
-        "Train the garment model (category hierarchy, attributes, attention pooling, image-text alignment) "
+        "Train the garment model (category hierarchy, attributes, image-text alignment) "
         "on labelled folders in the MANGO or Myntra layout, write a versioned artefact and make it the "
         "active image model. Then re-analyse (analyze_garments) and rebuild the index (build_index)."
     )
@@ -28,7 +28,12 @@ class Command(BaseCommand):
             "--patience", type=int, default=2, help="epochs without a better validation score"
         )
         parser.add_argument("--batch-size", type=int, default=64)
-        parser.add_argument("--pooling", choices=["attention", "avg"], default="attention")
+        parser.add_argument(
+            "--pooling",
+            choices=["attention", "avg"],
+            default="avg",
+            help="pooling into the embedding; attention measured no better on isolated product photos",
+        )
         parser.add_argument(
             "--tune-from-block", type=int, default=5, help="fine-tune blocks from this one up"
         )
