@@ -7,7 +7,12 @@ like that" need not also make the two tops similar. Here the subspace is a learn
 dimension and slot pair (a diagonal bilinear form, which may be negative: a contrast can be what
 makes two garments work), and compatibility is the weighted dot product
 
-    score(x, y) = scale * sum_k w[slot_x, slot_y][k] * f(x)[k] * f(y)[k].
+    score(x, y) = scale * sum_k w[slot_x, slot_y][k] * e(x)[k] * e(y)[k],
+
+where e(x) is the encoder's vector followed by the garment's image embedding itself. The image part
+starts with weight 1, so an untrained model scores like plain image similarity (what a stylist's
+palette mostly is, and the naive baseline), and training learns per slot pair which image
+dimensions matter more or less, and what the encoder adds on top.
 
 A candidate's score against a partial outfit is the mean over its pieces.
 
@@ -63,18 +68,27 @@ class CompatScorer:
 
     @property
     def dim(self) -> int:
-        return int(self.weights["out.weight"].shape[0])
+        """Width of the scored vector: the encoder's output plus the image embedding."""
+        return int(self.weights["pair_weights"].shape[1])
+
+    @property
+    def image_width(self) -> int:
+        return self.dim - int(self.weights["out.weight"].shape[0])
 
     def embed(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Unit vectors in the general space, one per input row (recsys.compat.features.input_matrix)."""
+        """Each garment's scored vector: the encoder's unit vector, then its image embedding (the
+        first columns of recsys.compat.features.input_matrix)."""
         if inputs.ndim != 2 or inputs.shape[1] != self.input_width:
             raise ValueError(f"inputs of shape {inputs.shape}, expected (n, {self.input_width})")
         w = self.weights
         hidden = np.maximum(inputs @ w["hidden.weight"].T + w["hidden.bias"], 0.0)
         out = hidden @ w["out.weight"].T + w["out.bias"]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        unit: NDArray[np.float32] = (out / np.maximum(norms, 1e-12)).astype(np.float32)
-        return unit
+        unit = out / np.maximum(norms, 1e-12)
+        joined: NDArray[np.float32] = np.concatenate([unit, inputs[:, : self.image_width]], axis=1).astype(
+            np.float32
+        )
+        return joined
 
     def pair_weight(self, slot_a: str, slot_b: str) -> NDArray[np.float32]:
         """The subspace of a slot pair, with the scale folded in."""
@@ -111,7 +125,7 @@ class CompatScorer:
 
 
 def build_net(
-    input_width: int, *, hidden: int, dim: int, dropout: float, slots: Sequence[str] = SLOTS
+    input_width: int, *, image_width: int, hidden: int, dim: int, dropout: float, slots: Sequence[str] = SLOTS
 ) -> Any:
     """The torch twin of CompatScorer, for training (imports torch)."""
     import torch
@@ -124,12 +138,13 @@ def build_net(
             self.drop = nn.Dropout(dropout)
             self.out = nn.Linear(hidden, dim)
             self.pairs = slot_pairs(slots)
-            self.pair_weights = nn.Parameter(torch.ones(len(set(self.pairs.values())), dim))
+            self.image_width = image_width
+            self.pair_weights = nn.Parameter(torch.ones(len(set(self.pairs.values())), dim + image_width))
             self.log_scale = nn.Parameter(torch.tensor([float(np.log(10.0))]))
 
         def embed(self, x: torch.Tensor) -> torch.Tensor:
             hidden = self.drop(torch.relu(self.hidden(x)))
-            return nn.functional.normalize(self.out(hidden), dim=-1)
+            return torch.cat([nn.functional.normalize(self.out(hidden), dim=-1), x[:, :image_width]], dim=-1)
 
         def scores(
             self, pieces: torch.Tensor, candidates: torch.Tensor, pair_rows: torch.Tensor, mask: torch.Tensor

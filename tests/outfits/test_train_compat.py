@@ -78,7 +78,7 @@ def test_a_model_of_another_image_model_is_refused(
 ) -> None:
     save_compat_model(
         compat_dir,
-        scorer=CompatScorer(build_net(10, hidden=4, dim=3, dropout=0.0).arrays()),
+        scorer=CompatScorer(build_net(10, image_width=4, hidden=4, dim=3, dropout=0.0).arrays()),
         vocabulary=AttributeVocabulary(values={}),
         image_model_spec="some-other-model@0000",
         manifest={},
