@@ -139,6 +139,8 @@ class _Compat:
             raise EvaluationError("no compatibility model is trained: run `manage.py train_compat` first")
         self.model = model
         garments = compat_garments("catalog", model_spec=model_spec, keys=sorted(set(keys)))
+        if not len(garments.keys):
+            raise EvaluationError("none of the file's garments is analysed: run analyze_garments first")
         vectors = model.scorer.embed(input_matrix(garments.inputs, model.vocabulary))
         self.vectors = {int(k): vectors[row] for row, k in enumerate(garments.keys.tolist())}
         self.slots = {int(k): garments.slots[row] for row, k in enumerate(garments.keys.tolist())}
