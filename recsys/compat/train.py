@@ -211,7 +211,11 @@ def train_compat_model(
     hideable[image_width:] = True
     hideable[-2] = False  # has_image
     net = build_net(
-        matrix.shape[1], image_width=image_width, hidden=settings.hidden, dim=settings.dim, dropout=settings.dropout
+        matrix.shape[1],
+        image_width=image_width,
+        hidden=settings.hidden,
+        dim=settings.dim,
+        dropout=settings.dropout,
     )
     optimiser = torch.optim.AdamW(
         net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay

@@ -67,7 +67,8 @@ def colour_library(
 
 
 def test_learns_that_one_colour_head_to_toe_goes_together() -> None:
-    result = train_compat_model(colour_library(capsules=30), settings=QUICK, progress=False, report=lambda line: None)
+    library = colour_library(capsules=30)
+    result = train_compat_model(library, settings=QUICK, progress=False, report=lambda line: None)
     # Chance is 0.25 (four candidates of the answer's type); the rule lifts it far above.
     assert result.metrics["validation/fitb"] >= 0.6, result.history
     assert result.metrics["validation/auc"] >= 0.8
