@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from recsys.index import IndexCache, IndexSet
+from recsys.rank.policy import OVERFETCH, wanted_slots
 from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as recsys_complete_the_look
 
@@ -22,22 +23,7 @@ from .models import (
     LibraryOutfit,
     LibraryOutfitItem,
     QualityVerdict,
-    Slot,
 )
-
-# What completes a look started by each slot, in the order a storefront shows them.
-COMPLEMENTS: dict[Slot, tuple[Slot, ...]] = {
-    Slot.TOP: (Slot.BOTTOM, Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
-    Slot.BOTTOM: (Slot.TOP, Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
-    Slot.DRESS: (Slot.SHOES, Slot.BAG, Slot.OUTERWEAR),
-    Slot.OUTERWEAR: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
-    Slot.SHOES: (Slot.TOP, Slot.BOTTOM, Slot.BAG),
-    Slot.BAG: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
-    Slot.ACCESSORY: (Slot.TOP, Slot.BOTTOM, Slot.SHOES),
-}
-
-# Searching more catalog matches than asked leaves room to drop sold-out items after ranking.
-_OVERFETCH = 3
 
 _indexes = IndexCache()
 
@@ -133,7 +119,7 @@ def complete_the_look(
             queries=queries,
             wanted_slot=wanted,
             outfits_for=library_pieces_for,
-            k=k * _OVERFETCH if in_stock_only else k,
+            k=k * OVERFETCH if in_stock_only else k,
             exclude_catalog=exclude_catalog,
             exclude_outfits=exclude_outfits,
         )
@@ -171,7 +157,7 @@ def item_complete_the_look(
 ) -> tuple[IndexSet, list[SlotSuggestion]]:
     index = _require_index()
     vector = item_embedding(item, index.manifest.model_spec)
-    wanted = list(slots) or [s.value for s in COMPLEMENTS[Slot(item.slot)]]
+    wanted = wanted_slots(item.slot, slots)
     return index, complete_the_look(
         index, queries=[(vector, item.slot)], wanted_slots=wanted, k=k, exclude_catalog={item.pk}
     )
@@ -181,7 +167,7 @@ def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int
     """Catalog items of the same slot that look most like this one, sellable ones only."""
     index = _require_index()
     vector = item_embedding(item, index.manifest.model_spec)
-    neighbours = index.nearest("catalog", item.slot, vector, k * _OVERFETCH, exclude={item.pk})
+    neighbours = index.nearest("catalog", item.slot, vector, k * OVERFETCH, exclude={item.pk})
     sellable = set(
         CatalogItem.objects.filter(pk__in=[n.key for n in neighbours], in_stock=True).values_list(
             "pk", flat=True
@@ -241,7 +227,7 @@ def catalog_search(
     vector = text_query_vector(query, model_spec=index.manifest.model_spec)
     found: list[tuple[int, str, float]] = []
     for slot in slots or index.slots("catalog"):
-        keys, similarities = index.search("catalog", slot, vector, k * _OVERFETCH, centred=True)
+        keys, similarities = index.search("catalog", slot, vector, k * OVERFETCH, centred=True)
         found.extend((int(key), slot, float(sim)) for key, sim in zip(keys, similarities, strict=True))
     sellable = set(
         CatalogItem.objects.filter(pk__in=[key for key, _, _ in found], in_stock=True).values_list(

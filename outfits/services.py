@@ -24,6 +24,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from recsys.rank.policy import COMPLEMENTS
 from vision.images import ImageRejected, open_garment_image
 
 from . import selectors
@@ -541,7 +542,10 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
                     "send garment_slot, or train it with `manage.py train_vision`"
                 )
             slot, confidence = result.prediction.slot, result.prediction.slot_confidence
-        wanted = list(look.wanted_slots) or list(selectors.COMPLEMENTS[Slot(slot)])
+        # A slot asked for that cannot complete what the photo shows (known only now) is left out
+        # and named in the result, rather than failing the whole look.
+        ignored = [s for s in look.wanted_slots if s not in COMPLEMENTS[slot]]
+        wanted = [s for s in look.wanted_slots if s in COMPLEMENTS[slot]] or list(COMPLEMENTS[slot])
         groups = selectors.complete_the_look(index, queries=[(vector, slot)], wanted_slots=wanted, k=look.k)
         look.result = {
             "garment_slot": slot,
@@ -552,6 +556,7 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
             "model_spec": spec,
             "build_id": index.manifest.build_id,
             "suggestions": [s.as_json() for s in groups],
+            "ignored_slots": ignored,
         }
         look.status = LookRequest.Status.DONE
         look.error = ""

@@ -10,6 +10,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from recsys.rank.policy import ImpossibleSlot, wanted_slots
+
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
 
 ACCEPTED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -178,6 +180,16 @@ class LookCreateSerializer(serializers.Serializer):
         max_length=len(Slot.values),
     )
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # With the shopper's word for the garment, a slot that cannot complete it is refused now;
+        # otherwise the slot is known after classification and such a slot is left out then.
+        if attrs.get("garment_slot"):
+            try:
+                wanted_slots(attrs["garment_slot"], attrs.get("wanted_slots", []))
+            except ImpossibleSlot as exc:
+                raise serializers.ValidationError({"wanted_slots": [str(exc)]}) from exc
+        return attrs
 
     def validate_photo(self, photo: Any) -> Any:
         if photo.size == 0:

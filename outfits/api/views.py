@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from recsys.rank.policy import ImpossibleSlot
+
 from .. import selectors, services
 from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from . import serializers as s
@@ -111,9 +113,12 @@ class CompleteTheLook(APIView):
         query.is_valid(raise_exception=True)
         item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
         slot = query.validated_data.get("slot")
-        index, rows = selectors.item_complete_the_look(
-            item, slots=[slot] if slot else [], k=query.validated_data["k"]
-        )
+        try:
+            index, rows = selectors.item_complete_the_look(
+                item, slots=[slot] if slot else [], k=query.validated_data["k"]
+            )
+        except ImpossibleSlot as exc:
+            raise ValidationError({"slot": [str(exc)]}) from exc
         data = {
             "item": item,
             "model_spec": index.manifest.model_spec,

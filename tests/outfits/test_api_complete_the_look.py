@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
+from tests.factories import garment_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,24 @@ def test_an_item_not_analysed_yet_is_a_409(storefront: APIClient) -> None:
     response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/")
     assert response.status_code == 409
     assert "analysed" in response.json()["detail"]
+
+
+def test_a_slot_that_cannot_complete_the_item_is_a_400_naming_those_that_can(storefront: APIClient) -> None:
+    top = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()
+    assert top is not None
+    response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "top"})
+    assert response.status_code == 400
+    assert "a top is not completed by a top; ask for one of: bottom, shoes, bag, outerwear" in str(
+        response.json()
+    )
+
+
+def test_a_look_asking_a_dress_for_a_bottom_is_refused_at_upload(storefront: APIClient) -> None:
+    photo = SimpleUploadedFile("dress.jpg", garment_photo("Dresses", "Dress", (150, 30, 40)), "image/jpeg")
+    response = storefront.post(
+        "/api/v1/looks/",
+        {"photo": photo, "garment_slot": "dress", "wanted_slots": ["bottom"]},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "a dress is not completed by a bottom" in str(response.json()["errors"]["wanted_slots"])

@@ -1,0 +1,45 @@
+"""Which slots complete a look, and how far to look beyond the k a caller asks for.
+
+The suggestion policy in one place, free of Django: the API, the demo page and evaluation ask it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from ..slots import check_slot
+
+# What completes a look started by each slot, in the order a storefront shows them.
+COMPLEMENTS: Final[dict[str, tuple[str, ...]]] = {
+    "top": ("bottom", "shoes", "bag", "outerwear"),
+    "bottom": ("top", "shoes", "bag", "outerwear"),
+    "dress": ("shoes", "bag", "outerwear"),
+    "outerwear": ("top", "bottom", "shoes"),
+    "shoes": ("top", "bottom", "bag"),
+    "bag": ("top", "bottom", "shoes"),
+    "accessory": ("top", "bottom", "shoes"),
+}
+
+# Searching more catalog matches than asked leaves room to drop items the shop's filters remove
+# (sold out, out of the price range) after ranking.
+OVERFETCH: Final = 3
+
+
+class ImpossibleSlot(ValueError):
+    """A slot asked for cannot complete the garment's look (a top for a top, a bottom for a dress)."""
+
+
+def wanted_slots(garment_slot: str, asked: Sequence[str] = ()) -> list[str]:
+    """The slots to suggest for a garment: those asked for, else every slot that completes it.
+
+    Raises ImpossibleSlot, naming the slots that can, when an asked slot cannot complete the look.
+    """
+    check_slot(garment_slot)
+    can = COMPLEMENTS[garment_slot]
+    wrong = [slot for slot in asked if slot not in can]
+    if wrong:
+        raise ImpossibleSlot(
+            f"a {garment_slot} is not completed by a {wrong[0]}; ask for one of: {', '.join(can)}"
+        )
+    return list(asked) or list(can)
