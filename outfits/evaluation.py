@@ -65,7 +65,9 @@ class _Scorer(Protocol):
         self, queries: Sequence[_Garment], candidates: Sequence[_Garment], slot: str
     ) -> list[float]: ...
 
-    def outfit(self, garments: Sequence[_Garment]) -> float: ...
+    def outfits(self, outfits: Sequence[Sequence[_Garment]]) -> list[float]:
+        """How well each whole outfit holds together (comparable within the one call)."""
+        ...
 
 
 class _Library:
@@ -113,13 +115,16 @@ class _Library:
         )
         return [ranked.get(c.pk, 0.0) for c in candidates]
 
-    def outfit(self, garments: Sequence[_Garment]) -> float:
-        """The mean over the outfit's garments of each one's score given the rest."""
-        total = 0.0
-        for position, garment in enumerate(garments):
-            rest = [g for i, g in enumerate(garments) if i != position]
-            total += self.scores(rest, [garment], garment.slot)[0]
-        return total / len(garments)
+    def outfits(self, outfits: Sequence[Sequence[_Garment]]) -> list[float]:
+        """Per outfit, the mean over its garments of each one's score given the rest."""
+        found = []
+        for garments in outfits:
+            total = 0.0
+            for position, garment in enumerate(garments):
+                rest = [g for i, g in enumerate(garments) if i != position]
+                total += self.scores(rest, [garment], garment.slot)[0]
+            found.append(total / len(garments))
+        return found
 
 
 class _Compat:
@@ -156,10 +161,13 @@ class _Compat:
             for c in candidates
         ]
 
-    def outfit(self, garments: Sequence[_Garment]) -> float:
-        return self.model.scorer.outfit_score(
-            np.stack([self.vectors[g.pk] for g in garments]), [self.slots[g.pk] for g in garments]
-        )
+    def outfits(self, outfits: Sequence[Sequence[_Garment]]) -> list[float]:
+        return [
+            self.model.scorer.outfit_score(
+                np.stack([self.vectors[g.pk] for g in garments]), [self.slots[g.pk] for g in garments]
+            )
+            for garments in outfits
+        ]
 
 
 class _Blend:
@@ -183,8 +191,14 @@ class _Blend:
             self.library.scores(queries, candidates, slot),
         ).tolist()
 
-    def outfit(self, garments: Sequence[_Garment]) -> float:
-        raise NotImplementedError  # outfits are blended over the whole file: see evaluate_compat
+    def outfits(self, outfits: Sequence[Sequence[_Garment]]) -> list[float]:
+        """Both outfit scores, blended over the whole set (the library score is scaled to its
+        largest in the set, as it is to a question's largest in fill-in-the-blank)."""
+        from recsys.rank.blend import blend_scores
+
+        return blend_scores(
+            self.weights, self.compat.outfits(outfits), self.library.outfits(outfits)
+        ).tolist()
 
 
 class _Cosine:
@@ -194,11 +208,15 @@ class _Cosine:
         pieces = np.stack([q.embedding for q in queries])
         return [float(np.mean(pieces @ c.embedding)) for c in candidates]
 
-    def outfit(self, garments: Sequence[_Garment]) -> float:
-        vectors = np.stack([g.embedding for g in garments])
-        similarity = vectors @ vectors.T
-        n = len(garments)
-        return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
+    def outfits(self, outfits: Sequence[Sequence[_Garment]]) -> list[float]:
+        """Per outfit, the mean image similarity over its pairs of garments."""
+        found = []
+        for garments in outfits:
+            vectors = np.stack([g.embedding for g in garments])
+            similarity = vectors @ vectors.T
+            n = len(garments)
+            found.append(float((similarity.sum() - np.trace(similarity)) / (n * (n - 1))))
+        return found
 
 
 def _scorer(method: str, index: IndexSet, garments: Iterable[_Garment]) -> _Scorer:
@@ -337,7 +355,8 @@ def evaluate_compat(path: Path, *, limit: int | None = None, method: str = "comp
 
     compat: the mean compatibility over an outfit's pairs; library: the mean over its garments of
     each one's complete-the-look score given the rest (its own outfit held out of the library, as
-    in fitb); blend: the two outfit scores blended over the whole file.
+    in fitb); blend: the two outfit scores blended over the whole file; cosine: the mean image
+    similarity over its pairs.
     """
     entries = load_entries(path, ("items", "label"))[:limit]
     index = _require_index()
@@ -353,16 +372,7 @@ def evaluate_compat(path: Path, *, limit: int | None = None, method: str = "comp
             continue
         outfits.append(garments)
         labels.append(1 if int(entry["label"]) else 0)
-    if isinstance(scorer, _Blend):
-        from recsys.rank.blend import blend_scores
-
-        scores = blend_scores(
-            scorer.weights,
-            [scorer.compat.outfit(o) for o in outfits],
-            [scorer.library.outfit(o) for o in outfits],
-        ).tolist()
-    else:
-        scores = [scorer.outfit(o) for o in outfits]
+    scores = scorer.outfits(outfits)
     if outfits and len(set(labels)) < 2:
         raise EvaluationError("compat needs real and random outfits among the analysed entries")
     return _evaluation(index, {"auc": roc_auc(scores, labels)} if outfits else {}, len(outfits), skipped)

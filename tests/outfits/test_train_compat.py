@@ -69,8 +69,10 @@ def test_trains_stores_and_is_measured_on_another_season(
         assert "method=compat" in capsys.readouterr().out.strip().splitlines()[-1]
         result = json.loads((tmp_path / "e.json").read_text())
         assert result["n"] > 0
-    call_command("evaluate", "compat", str(compat), "--method", "cosine")
-    assert "compat auc=" in capsys.readouterr().out
+    assert model.blend is not None  # fitted on validation: an index was built
+    for method in ("cosine", "blend", "library"):
+        call_command("evaluate", "compat", str(compat), "--method", method)
+        assert f"method={method}" in capsys.readouterr().out.strip().splitlines()[-1]
 
 
 def test_a_model_of_another_image_model_is_refused(
