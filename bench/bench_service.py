@@ -77,7 +77,9 @@ def bench_index_build() -> tuple[float, dict[str, int]]:
     return seconds, done.counts
 
 
-def bench_latency(calls: int) -> list[float]:
+def bench_latency(calls: int, methods: list[str]) -> dict[str, list[float]]:
+    """Milliseconds per complete-the-look call (every complementary slot, k=8), per method. The
+    methods take turns on the same random items, so a busy machine weighs on each alike."""
     _, raw = ApiKey.issue("benchmark")
     client = Client(HTTP_X_API_KEY=raw, SERVER_NAME="127.0.0.1")
     analysed = list(
@@ -87,14 +89,17 @@ def bench_latency(calls: int) -> list[float]:
     )
     rng = np.random.default_rng(0)
     picks = [analysed[i] for i in rng.integers(0, len(analysed), size=calls)]
-    client.get(f"/api/v1/items/{picks[0]}/complete-the-look/", {"k": 8})  # warm-up: index loaded
-    query: dict[str, str | int] = {"slot": "bottom", "k": 8}
-    timings = []
+    for method in methods:  # warm-up: index, compatibility model and library pairs loaded
+        client.get(f"/api/v1/items/{picks[0]}/complete-the-look/", {"k": 8, "method": method})
+    timings: dict[str, list[float]] = {method: [] for method in methods}
     for external_id in picks:
-        started = time.perf_counter()
-        response = client.get(f"/api/v1/items/{external_id}/complete-the-look/", query)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.content
+        for method in methods:
+            started = time.perf_counter()
+            response = client.get(
+                f"/api/v1/items/{external_id}/complete-the-look/", {"k": 8, "method": method}
+            )
+            timings[method].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.content
     return timings
 
 
@@ -105,6 +110,8 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=256, help="photos for the backbone and ingest figures")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--methods", nargs="+", default=["library", "blend"], help="ranking methods to time")
+    parser.add_argument("--latency-only", action="store_true", help="skip the ingest and build figures")
     args = parser.parse_args()
     catalog = CatalogItem.objects.count()
     if catalog == 0:
@@ -114,20 +121,28 @@ def main() -> None:
         f"catalog items: {catalog}; "
         f"analysed library+catalog: {ImageAnalysis.objects.filter(status='ok').count()}"
     )
-    raw = bench_backbone(n, args.batch)
-    ingest = bench_ingest(n)
-    print(f"raw backbone:  {raw:7.1f} images/s (median of 3, {n} images, batch {args.batch})")
-    print(
-        f"ingest:        {ingest:7.1f} images/s (median of 3, {n} images through garments_analyze, batch 32)"
-    )
-    print(f"ingest / raw:  {ingest / raw:7.2f}")
-    seconds, counts = bench_index_build()
-    print(f"index build:   {seconds:7.2f} s for {sum(counts.values())} items in {len(counts)} slot indexes")
-    timings = bench_latency(args.calls)
-    print(
-        f"complete-the-look: p50 {percentile(timings, 50):.1f} ms, p95 {percentile(timings, 95):.1f} ms, "
-        f"max {max(timings):.1f} ms over {len(timings)} calls (slot=bottom, k=8, {catalog} catalog items)"
-    )
+    if not args.latency_only:
+        raw = bench_backbone(n, args.batch)
+        ingest = bench_ingest(n)
+        print(f"raw backbone:  {raw:7.1f} images/s (median of 3, {n} images, batch {args.batch})")
+        print(
+            f"ingest:        {ingest:7.1f} images/s "
+            f"(median of 3, {n} images through garments_analyze, batch 32)"
+        )
+        print(f"ingest / raw:  {ingest / raw:7.2f}")
+        seconds, counts = bench_index_build()
+        print(
+            f"index build:   {seconds:7.2f} s for {sum(counts.values())} items in {len(counts)} slot indexes"
+        )
+    timings = bench_latency(args.calls, args.methods)
+    base = statistics.median(timings[args.methods[0]])
+    for method, values in timings.items():
+        print(
+            f"complete-the-look {method:>8}: p50 {percentile(values, 50):6.1f} ms, "
+            f"p95 {percentile(values, 95):6.1f} ms, max {max(values):6.1f} ms, "
+            f"p50 ratio to {args.methods[0]} {statistics.median(values) / base:4.2f} "
+            f"({len(values)} calls, every complementary slot, k=8, {catalog} catalog items)"
+        )
 
 
 if __name__ == "__main__":

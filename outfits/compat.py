@@ -25,7 +25,14 @@ from recsys.compat.features import GarmentInputs
 from recsys.compat.train import CompatResult, CompatSettings, LibraryGarments
 from recsys.rank.blend import BlendWeights
 
-from .models import Category, ImageAnalysis, LibraryOutfit, LibraryOutfitItem, QualityVerdict
+from .models import (
+    Category,
+    ImageAnalysis,
+    LibraryOutfit,
+    LibraryOutfitItem,
+    QualityVerdict,
+    embedding_vector,
+)
 
 # Predicted attributes that describe the garment itself (zero-shot label sets are the shop's own).
 _ATTRIBUTES = ("colour_group", "fabric", "gender", "age_group", "line", "season", "usage")
@@ -44,10 +51,6 @@ class CompatGarments:
     families: tuple[str, ...]
     types: tuple[str, ...]
     inputs: GarmentInputs
-
-
-def _vector(blob: bytes | memoryview | None) -> np.ndarray | None:
-    return None if blob is None else np.frombuffer(bytes(blob), dtype=np.float32)
 
 
 def _path_names(categories: dict[int, Category], category_id: int) -> tuple[str, str, str]:
@@ -70,8 +73,11 @@ def garment_attributes(slot: str, family: str, type_: str, predicted: dict[str, 
     return {name: value for name, value in found.items() if value}
 
 
-def compat_garments(kind: str, *, model_spec: str, keys: Sequence[int] | None = None) -> CompatGarments:
-    """Every analysed (ok) catalog or library garment under `model_spec`, or those of `keys`."""
+def compat_garments(
+    kind: str, *, model_spec: str, keys: Sequence[int] | None = None, widths: tuple[int, int] = (0, 0)
+) -> CompatGarments:
+    """Every analysed (ok) catalog or library garment under `model_spec`, or those of `keys`.
+    `widths` (image, text): a trained model's, so garments without any text still fit it."""
     subject = f"{kind}_item"
     rows = ImageAnalysis.objects.filter(model_spec=model_spec, status="ok", **{f"{subject}__isnull": False})
     if keys is not None:
@@ -83,25 +89,47 @@ def compat_garments(kind: str, *, model_spec: str, keys: Sequence[int] | None = 
     )
     categories = {c.pk: c for c in Category.objects.all()}
     paths = [_path_names(categories, category_id) for _, category_id, _, _, _ in values]
-    images = [_vector(blob) for _, _, blob, _, _ in values]
-    texts = [_vector(blob) for _, _, _, blob, _ in values]
-    image_dim = next((len(v) for v in images if v is not None), 0)
-    text_dim = next((len(v) for v in texts if v is not None), image_dim)
     return CompatGarments(
         keys=np.array([key for key, *_ in values], dtype=np.int64),
         slots=tuple(p[0] for p in paths),
         families=tuple(p[1] for p in paths),
         types=tuple(p[2] for p in paths),
-        inputs=GarmentInputs.build(
-            image=images,
-            text=texts,
-            attributes=[
-                garment_attributes(*path, row[4] or {}) for path, row in zip(paths, values, strict=True)
+        inputs=garment_inputs(
+            [
+                (image, text, garment_attributes(*path, predicted or {}))
+                for path, (_, _, image, text, predicted) in zip(paths, values, strict=True)
             ],
-            image_dim=image_dim,
-            text_dim=text_dim,
+            image_dim=widths[0],
+            text_dim=widths[1],
         ),
     )
+
+
+Blob = bytes | memoryview | None
+
+
+def garment_inputs(
+    rows: Sequence[tuple[Blob, Blob, dict[str, str]]], *, image_dim: int = 0, text_dim: int = 0
+) -> GarmentInputs:
+    """The model's inputs from stored rows: (image embedding blob, text embedding blob, attributes).
+    Widths default to the first stored vector's (a model's own widths when it is given)."""
+    images = [embedding_vector(image) if image is not None else None for image, _, _ in rows]
+    texts = [embedding_vector(text) if text is not None else None for _, text, _ in rows]
+    image_dim = image_dim or next((len(v) for v in images if v is not None), 0)
+    text_dim = text_dim or next((len(v) for v in texts if v is not None), image_dim)
+    return GarmentInputs.build(
+        image=images, text=texts, attributes=[a for _, _, a in rows], image_dim=image_dim, text_dim=text_dim
+    )
+
+
+def catalog_compat_vectors(model: CompatModel, *, model_spec: str) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and compatibility vectors of every analysed catalog item, for the index build."""
+    garments = compat_garments(
+        "catalog", model_spec=model_spec, widths=(model.scorer.image_width, model.text_width)
+    )
+    if not len(garments.keys):
+        return garments.keys, np.zeros((0, model.scorer.dim), dtype=np.float32)
+    return garments.keys, model.embed(garments.inputs)
 
 
 def approved_outfits(garment_keys: Sequence[int]) -> dict[int, list[int]]:
@@ -234,19 +262,21 @@ _model_lock = threading.Lock()
 _loaded: dict[tuple[str, str | None], CompatModel | None] = {}
 
 
-def compat_model(model_spec: str) -> CompatModel | None:
-    """The active compatibility model for garments analysed with `model_spec`, loaded once per process
-    (reloaded when another is activated). None when none is trained; CompatMismatch when the active
-    one learned another image model's embeddings."""
+def compat_model(model_spec: str, artefact_id: str | None = None) -> CompatModel | None:
+    """A compatibility model for garments analysed with `model_spec`, loaded once per process: the
+    one `artefact_id` names (an index build's), else the pinned or active one (reloaded when another
+    is activated). None when none is trained; CompatMismatch when it learned another image model's
+    embeddings."""
     from vision.artefact import ACTIVE_FILE
 
     pointer = Path(settings.MODELS_DIR) / "compat" / ACTIVE_FILE
     active = pointer.read_text().strip() if pointer.is_file() else None
-    pinned = getattr(settings, "CTL_COMPAT_ARTEFACT", "") or None
+    pinned = artefact_id or getattr(settings, "CTL_COMPAT_ARTEFACT", "") or None
     key = (model_spec, pinned or active)
     with _model_lock:
         if key not in _loaded:
-            _loaded.clear()
+            if len(_loaded) >= 4:  # the active model and the builds' ones; old ones are dropped
+                _loaded.clear()
             _loaded[key] = load_compat_model(
                 Path(settings.MODELS_DIR), expect_image_model_spec=model_spec, pinned=pinned
             )

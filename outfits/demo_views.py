@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from recsys.rank.complete import Method
 from vision.images import ImageRejected
 
-from . import selectors, services
+from . import selectors, services, suggestions
 from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
 
 
@@ -39,24 +40,35 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "outfits/demo_home.html", context)
 
 
-def _suggestion_groups(rows: list[selectors.SlotSuggestion]) -> list[tuple[str, list[dict[str, object]]]]:
-    from .api.views import suggestions_payload
-
-    groups: dict[str, list[dict[str, object]]] = {}
-    for row in suggestions_payload(rows):
-        groups.setdefault(str(row["slot"]), []).append(row)
+def _suggestion_groups(plain: dict[str, object]) -> list[tuple[str, list[suggestions.SuggestionRow]]]:
+    groups: dict[str, list[suggestions.SuggestionRow]] = {}
+    for row in suggestions.suggestion_rows(plain.get("suggestions", [])):  # type: ignore[arg-type]
+        groups.setdefault(row.slot, []).append(row)
     return list(groups.items())
 
 
 def item(request: HttpRequest, external_id: str) -> HttpResponse:
-    garment = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
-    error, groups = "", []
+    garment = get_object_or_404(
+        CatalogItem.objects.select_related("category__parent"), external_id=external_id
+    )
+    asked = request.GET.get("method", "")
+    context: dict[str, object] = {"item": garment, "groups": [], "error": "", "empty_slots": {}}
     try:
-        _, rows = selectors.item_complete_the_look(garment, slots=[], k=6)
-        groups = _suggestion_groups(rows)
-    except (selectors.NoIndex, selectors.NotAnalysed) as exc:
-        error = str(exc)
-    return render(request, "outfits/demo_item.html", {"item": garment, "groups": groups, "error": error})
+        answer = suggestions.suggest_for(
+            [garment],
+            slots=[],
+            query=suggestions.SuggestQuery(k=6, method=Method(asked) if asked in set(Method) else None),
+        )
+        plain = answer.as_json()
+        context.update(
+            groups=_suggestion_groups(plain),
+            empty_slots=plain["empty_slots"],
+            method=answer.method.value,
+            methods=[m.value for m in Method],
+        )
+    except (selectors.NoIndex, selectors.NotAnalysed, suggestions.MethodUnavailable) as exc:
+        context["error"] = str(exc)
+    return render(request, "outfits/demo_item.html", context)
 
 
 @require_http_methods(["POST"])
@@ -73,11 +85,13 @@ def look_upload(request: HttpRequest) -> HttpResponse:
 
 def look(request: HttpRequest, pk: str) -> HttpResponse:
     shopper_look = get_object_or_404(LookRequest, pk=pk)
-    groups = []
-    if shopper_look.result:
-        rows = [
-            selectors.SlotSuggestion(r["slot"], r["catalog_item"], r["score"], tuple(r["outfits"]))
-            for r in shopper_look.result.get("suggestions", [])
-        ]
-        groups = _suggestion_groups(rows)
-    return render(request, "outfits/demo_look.html", {"look": shopper_look, "groups": groups})
+    result = shopper_look.result or {}
+    return render(
+        request,
+        "outfits/demo_look.html",
+        {
+            "look": shopper_look,
+            "groups": _suggestion_groups(result),
+            "empty_slots": result.get("empty_slots", {}),
+        },
+    )

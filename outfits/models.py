@@ -191,6 +191,8 @@ class LookRequest(models.Model):
     garment_slot = models.CharField(max_length=16, choices=Slot.choices, blank=True)
     wanted_slots = models.JSONField(default=list, blank=True)
     k = models.PositiveSmallIntegerField(default=8)
+    # compat, library or blend; empty: the blend when the index holds a compatibility model.
+    method = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
@@ -291,11 +293,17 @@ class ImageAnalysis(models.Model):
         return f"analysis {self.pk} ({self.model_spec}, {self.status})"
 
     def vector(self) -> np.ndarray:
-        return np.frombuffer(bytes(self.embedding or b""), dtype=np.float32).copy()
+        return embedding_vector(self.embedding or b"")
 
     @property
     def predicted_slot(self) -> str:
         return self.predicted_category.slot if self.predicted_category is not None else ""
+
+
+def embedding_vector(blob: bytes | memoryview) -> np.ndarray:
+    """A stored embedding (float32 bytes of an ImageAnalysis) as a vector: the one place that reads
+    the format."""
+    return np.frombuffer(bytes(blob), dtype=np.float32).copy()
 
 
 class IndexBuild(models.Model):

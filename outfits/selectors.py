@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db.models import Q
 
 from recsys.index import IndexCache, IndexSet
-from recsys.rank.policy import OVERFETCH, wanted_slots
-from recsys.suggest import LibraryPiece, Suggestion
-from recsys.suggest import complete_the_look as recsys_complete_the_look
+from recsys.rank.policy import OVERFETCH
+from recsys.suggest import LibraryPiece
 
 from .models import (
     CatalogItem,
@@ -23,6 +20,7 @@ from .models import (
     LibraryOutfit,
     LibraryOutfitItem,
     QualityVerdict,
+    embedding_vector,
 )
 
 _indexes = IndexCache()
@@ -34,22 +32,6 @@ class NoIndex(RuntimeError):
 
 class NotAnalysed(RuntimeError):
     """The item's photo has not been analysed under the active index's model yet."""
-
-
-@dataclass(frozen=True)
-class SlotSuggestion:
-    slot: str
-    catalog_item: int
-    score: float
-    outfits: tuple[int, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "slot": self.slot,
-            "catalog_item": self.catalog_item,
-            "score": round(self.score, 6),
-            "outfits": list(self.outfits),
-        }
 
 
 def active_build() -> IndexBuild | None:
@@ -101,39 +83,6 @@ def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[Librar
     return pieces
 
 
-def complete_the_look(
-    index: IndexSet,
-    *,
-    queries: Sequence[tuple[np.ndarray, str]],
-    wanted_slots: Sequence[str],
-    k: int,
-    exclude_catalog: Collection[int] = (),
-    exclude_outfits: Collection[int] = (),
-    in_stock_only: bool = True,
-) -> list[SlotSuggestion]:
-    """Suggestions for each wanted slot, best first within a slot, sold-out items left out."""
-    found: list[SlotSuggestion] = []
-    for wanted in wanted_slots:
-        ranked: list[Suggestion] = recsys_complete_the_look(
-            index,
-            queries=queries,
-            wanted_slot=wanted,
-            outfits_for=library_pieces_for,
-            k=k * OVERFETCH if in_stock_only else k,
-            exclude_catalog=exclude_catalog,
-            exclude_outfits=exclude_outfits,
-        )
-        if in_stock_only:
-            sellable = set(
-                CatalogItem.objects.filter(
-                    pk__in=[s.catalog_item for s in ranked], in_stock=True
-                ).values_list("pk", flat=True)
-            )
-            ranked = [s for s in ranked if s.catalog_item in sellable]
-        found += [SlotSuggestion(wanted, s.catalog_item, s.score, s.outfits) for s in ranked[:k]]
-    return found
-
-
 def item_embedding(item: CatalogItem, model_spec: str) -> np.ndarray:
     blob = (
         ImageAnalysis.objects.filter(catalog_item=item, model_spec=model_spec, status="ok")
@@ -142,7 +91,7 @@ def item_embedding(item: CatalogItem, model_spec: str) -> np.ndarray:
     )
     if blob is None:
         raise NotAnalysed(f"item {item.external_id} has not been analysed with {model_spec} yet")
-    return np.frombuffer(bytes(blob), dtype=np.float32)
+    return embedding_vector(blob)
 
 
 def _require_index() -> IndexSet:
@@ -150,17 +99,6 @@ def _require_index() -> IndexSet:
     if index is None:
         raise NoIndex("no index has been built yet")
     return index
-
-
-def item_complete_the_look(
-    item: CatalogItem, *, slots: Sequence[str], k: int
-) -> tuple[IndexSet, list[SlotSuggestion]]:
-    index = _require_index()
-    vector = item_embedding(item, index.manifest.model_spec)
-    wanted = wanted_slots(item.slot, slots)
-    return index, complete_the_look(
-        index, queries=[(vector, item.slot)], wanted_slots=wanted, k=k, exclude_catalog={item.pk}
-    )
 
 
 def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int, float]]]:

@@ -24,10 +24,11 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS
 from vision.images import ImageRejected, open_garment_image
 
-from . import selectors
+from . import selectors, suggestions
 from .categories import CategoryTree
 from .models import (
     CatalogItem,
@@ -41,11 +42,13 @@ from .models import (
     LookRequest,
     QualityVerdict,
     Slot,
+    embedding_vector,
 )
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from recsys.index import IndexBuilder
     from vision.analyze import GarmentAnalysis
     from vision.artefact import GarmentArtefact
     from vision.embed import GarmentEmbedder
@@ -420,12 +423,13 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
                 .iterator(chunk_size=2000)
             )
             for key, slot, blob in rows:
-                vector = np.frombuffer(bytes(blob), dtype=np.float32)
+                vector = embedding_vector(blob)
                 if builder is None:
                     builder = IndexBuilder(model_spec=spec, dim=int(vector.shape[0]))
                 builder.add(population, slot, key, vector)
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
+        _index_add_compat(builder, spec)
         settings.INDEX_DIR.mkdir(parents=True, exist_ok=True)
         manifest = builder.write(
             Path(settings.INDEX_DIR), build_id=build.build_id, n_trees=settings.CTL_INDEX_TREES
@@ -462,6 +466,25 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     return IndexBuild.objects.get(pk=build_pk)
 
 
+def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
+    """Store the active compatibility model's vectors of the catalog with the build, so serving
+    scores a slot with one product. A build without a usable model serves the library method."""
+    from vision.artefact import ArtefactError
+
+    from .compat import catalog_compat_vectors, compat_model
+
+    try:
+        model = compat_model(spec)
+    except ArtefactError as exc:  # CompatMismatch is one
+        log.warning("index build without the compatibility model: %s", exc)
+        return
+    if model is None:
+        return
+    keys, vectors = catalog_compat_vectors(model, model_spec=spec)
+    if len(keys):
+        builder.add_compat(model.artefact.artefact_id, keys, vectors)
+
+
 # --- Looks from uploaded photos --------------------------------------------------------------
 
 
@@ -483,6 +506,7 @@ def look_create(
     garment_slot: str = "",
     wanted_slots: Sequence[str] = (),
     k: int = 8,
+    method: str = "",
     api_key: ApiKey | None = None,
 ) -> LookRequest:
     """Store a shopper's photo and queue its analysis (after commit) on the gpu queue.
@@ -501,7 +525,12 @@ def look_create(
     )
     with transaction.atomic():
         look = LookRequest(
-            image_sha256=sha, garment_slot=garment_slot, wanted_slots=list(wanted_slots), k=k, api_key=api_key
+            image_sha256=sha,
+            garment_slot=garment_slot,
+            wanted_slots=list(wanted_slots),
+            k=k,
+            method=method,
+            api_key=api_key,
         )
         look.image.save(f"{look.id.hex}{suffix}", ContentFile(photo), save=False)
         look.save()
@@ -531,8 +560,7 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
         with look.image.open("rb") as handle:
             image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
         result = analyze_garments([image], embedder)[0]
-        _analysis_save("look", look, spec=spec, sha=look.image_sha256, result=result)
-        vector = np.asarray(result.embedding, dtype=np.float32)
+        analysis = _analysis_save("look", look, spec=spec, sha=look.image_sha256, result=result)
         slot, confidence = look.garment_slot, 1.0
         if not slot:
             # Classify first, then search within the class: the model's slot picks the index.
@@ -546,21 +574,26 @@ def look_recommend(*, look_id: str) -> LookRequest | None:
         # and named in the result, rather than failing the whole look.
         ignored = [s for s in look.wanted_slots if s not in COMPLEMENTS[slot]]
         wanted = [s for s in look.wanted_slots if s in COMPLEMENTS[slot]] or list(COMPLEMENTS[slot])
-        groups = selectors.complete_the_look(index, queries=[(vector, slot)], wanted_slots=wanted, k=look.k)
+        analysis = ImageAnalysis.objects.select_related("predicted_category__parent").get(pk=analysis.pk)
+        answer = suggestions.suggest(
+            index,
+            [suggestions.photo_garment(analysis, slot=slot)],
+            suggestions.SuggestQuery(
+                k=look.k, wanted_slots=wanted, method=Method(look.method) if look.method else None
+            ),
+        )
         look.result = {
             "garment_slot": slot,
             "slot_given": bool(look.garment_slot),
             "slot_confidence": round(float(confidence), 4),
             # What the model read in the photo: category path with confidences, and attributes.
             "garment": _garment_reading(result.prediction),
-            "model_spec": spec,
-            "build_id": index.manifest.build_id,
-            "suggestions": [s.as_json() for s in groups],
+            **answer.as_json(),
             "ignored_slots": ignored,
         }
         look.status = LookRequest.Status.DONE
         look.error = ""
-    except (ImageRejected, OSError, selectors.NoIndex, CannotClassify) as exc:
+    except (ImageRejected, OSError, selectors.NoIndex, CannotClassify, suggestions.MethodUnavailable) as exc:
         look.status = LookRequest.Status.FAILED
         look.error = str(exc)
     look.finished_at = timezone.now()

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from .arrays import Embedding, KeyArray, key_array
 from .centring import CENTRE_MIN_ITEMS, centre_rows
-from .index_build import MEANS_FILE, IndexBuilder, count_name, index_name, remove_builds
+from .index_build import MEANS_FILE, IndexBuilder, compat_name, count_name, index_name, remove_builds
 from .index_manifest import (
     FORMAT_VERSION,
     METRIC,
@@ -104,11 +104,13 @@ class IndexSet:
         manifest: IndexManifest,
         means: dict[str, NDArray[np.float32]],
         indexes: dict[tuple[str, str], _SlotIndex],
+        compat: dict[str, NDArray[np.float32]] | None = None,
     ) -> None:
         self.build_dir = build_dir
         self.manifest = manifest
         self._means = means
         self._indexes = indexes
+        self._compat = compat or {}
         # (slot, library piece, k) -> its catalog matches. A build never changes and the same
         # library pieces recur across requests, so each is searched once per process.
         self._piece_memo: dict[tuple[str, int, int], Matches | None] = {}
@@ -127,7 +129,12 @@ class IndexSet:
                     f"{build_dir}: manifest names unknown index {name!r}; rebuild the index"
                 )
             indexes[(population, slot)] = _load_slot_index(build_dir, manifest, population, slot, count)
-        return cls(build_dir, manifest, means, indexes)
+        compat = {
+            slot: _load_compat(build_dir, manifest, slot, len(index))
+            for (population, slot), index in indexes.items()
+            if population == CATALOG and manifest.compat_model
+        }
+        return cls(build_dir, manifest, means, indexes, compat)
 
     def slots(self, population: str) -> tuple[str, ...]:
         """Slots of `population` that have an index (at least one item), in SLOTS order."""
@@ -159,6 +166,24 @@ class IndexSet:
         if index is None or item is None:
             return None
         return np.asarray(index.annoy.get_item_vector(item), dtype=np.float32)
+
+    @property
+    def compat_model(self) -> str:
+        """The compatibility model whose catalog vectors this build holds ("" when none)."""
+        return self.manifest.compat_model
+
+    def compat_vectors(self, slot: str) -> NDArray[np.float32] | None:
+        """The catalog's compatibility vectors of `slot`, one row per key of `keys("catalog", slot)`
+        (read-only, memory-mapped); None when the build has none for that slot."""
+        return self._compat.get(slot)
+
+    def compat_vector(self, slot: str, key: int) -> NDArray[np.float32] | None:
+        """One catalog item's compatibility vector, or None if the build does not hold it."""
+        index, vectors = self._indexes.get((CATALOG, slot)), self._compat.get(slot)
+        item = None if index is None else index.id_of(key)
+        if vectors is None or item is None:
+            return None
+        return np.asarray(vectors[item], dtype=np.float32)
 
     def nearest(
         self,
@@ -298,6 +323,20 @@ def _load_means(build_dir: Path, dim: int) -> dict[str, NDArray[np.float32]]:
                 "rebuild the index"
             )
     return means
+
+
+def _load_compat(build_dir: Path, manifest: IndexManifest, slot: str, count: int) -> NDArray[np.float32]:
+    path = build_dir / compat_name(slot)
+    if not path.is_file():
+        raise IndexNotFound(f"index build {build_dir} is missing {path.name}")
+    # mmap: every web worker shares the page cache, as with the Annoy files.
+    vectors: NDArray[np.float32] = np.load(path, mmap_mode="r")
+    if vectors.shape != (count, manifest.compat_dim) or vectors.dtype != np.float32:
+        raise ManifestMismatch(
+            f"{build_dir}: expected {count} compatibility vectors of width {manifest.compat_dim} in "
+            f"{path.name}, found shape {vectors.shape}; rebuild the index"
+        )
+    return vectors
 
 
 def _load_slot_index(

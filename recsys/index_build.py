@@ -6,6 +6,8 @@ A build is one folder holding an Annoy index per (population, slot) that has ite
     <build_id>/means.npz                      mean raw embedding per population (see recsys.centring)
     <build_id>/<population>__<slot>.ann       Annoy angular index of centred vectors, ids 0..n-1
     <build_id>/<population>__<slot>.keys.npy  int64 database key of each Annoy id
+    <build_id>/catalog__<slot>.compat.npy     float32 compatibility vector of each catalog item, in
+                                              the keys' order (only with a compatibility model)
 
 It is written into `<build_id>.part/` and renamed into place, so a reader sees a whole build or none.
 """
@@ -29,7 +31,7 @@ from numpy.typing import NDArray
 from .arrays import Embedding, KeyArray
 from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
 from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
-from .slots import POPULATIONS, SLOTS, check_population, check_slot
+from .slots import CATALOG, POPULATIONS, SLOTS, check_population, check_slot
 
 MEANS_FILE: Final = "means.npz"
 PART_SUFFIX: Final = ".part"
@@ -40,6 +42,11 @@ _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 def index_name(population: str, slot: str) -> str:
     return f"{population}__{slot}"
+
+
+def compat_name(slot: str) -> str:
+    """File of the catalog's compatibility vectors of one slot."""
+    return f"{index_name('catalog', slot)}.compat.npy"
 
 
 def count_name(population: str, slot: str) -> str:
@@ -66,6 +73,26 @@ class IndexBuilder:
         self._blocks: dict[tuple[str, str], list[tuple[NDArray[np.int64], NDArray[np.float32]]]] = {}
         self._keys_seen: dict[str, set[int]] = {population: set() for population in POPULATIONS}
         self._totals = {population: np.zeros(dim, dtype=np.float64) for population in POPULATIONS}
+        self._compat_model = ""
+        self._compat: dict[int, NDArray[np.float32]] = {}
+
+    def add_compat(self, model_id: str, keys: KeyArray, vectors: NDArray[np.float32]) -> None:
+        """The compatibility model's vectors of catalog items (recsys.compat.model.CompatScorer.embed),
+        stored beside the catalog indexes so serving scores the whole catalog with one product.
+        Items without one score 0 (a zero row); one model per build."""
+        if not model_id:
+            raise ValueError("model_id is required: it names the compatibility model of the vectors")
+        if self._compat_model and model_id != self._compat_model:
+            raise ValueError(f"the build already holds vectors of {self._compat_model}, not {model_id}")
+        rows = np.asarray(vectors, dtype=np.float32)
+        if rows.ndim != 2 or len(rows) != len(keys):
+            raise ValueError(f"expected {len(keys)} compatibility vectors, got shape {rows.shape}")
+        if self._compat and rows.shape[1] != next(iter(self._compat.values())).shape[0]:
+            raise ValueError("compatibility vectors of one build must have one width")
+        if not np.isfinite(rows).all():
+            raise ValueError("compatibility vectors have non-finite values")
+        self._compat_model = model_id
+        self._compat.update(zip(np.asarray(keys, dtype=np.int64).tolist(), rows, strict=True))
 
     def add(self, population: str, slot: str, key: int, embedding: Embedding) -> None:
         if isinstance(key, bool) or not isinstance(key, int | np.integer):
@@ -165,6 +192,8 @@ class IndexBuilder:
                 rows = (block_rows for _, block_rows in blocks)
                 self._write_annoy(part / f"{name}.ann", rows, means[population], n_trees, seed, n_jobs)
                 counts[count_name(population, slot)] = len(keys)
+                if population == CATALOG and self._compat:
+                    np.save(part / compat_name(slot), self._compat_rows(keys))
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
             build_id=build_id,
@@ -174,9 +203,22 @@ class IndexBuilder:
             n_trees=n_trees,
             metric=METRIC,
             counts=counts,
+            compat_model=self._compat_model,
+            compat_dim=self._compat_width(),
         )
         (part / MANIFEST_FILE).write_text(manifest.to_json())
         return manifest
+
+    def _compat_width(self) -> int:
+        return int(next(iter(self._compat.values())).shape[0]) if self._compat else 0
+
+    def _compat_rows(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
+        rows = np.zeros((len(keys), self._compat_width()), dtype=np.float32)
+        for row, key in enumerate(keys.tolist()):
+            vector = self._compat.get(key)
+            if vector is not None:
+                rows[row] = vector
+        return rows
 
     def _write_annoy(
         self,

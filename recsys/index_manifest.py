@@ -31,6 +31,10 @@ class IndexManifest:
     n_trees: int
     metric: str
     counts: dict[str, int]  # "catalog/top" -> number of items; only slots that have items
+    # The compatibility model whose vectors of the catalog are stored with the build (its artefact
+    # id), and their width; "" and 0 when the build has none (no model trained for this image model).
+    compat_model: str = ""
+    compat_dim: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -58,6 +62,8 @@ class IndexManifest:
             n_trees=_field(data, "n_trees", int),
             metric=_field(data, "metric", str),
             counts=dict(counts),
+            compat_model=_field(data, "compat_model", str, default=""),
+            compat_dim=_field(data, "compat_dim", int, default=0),
         )
 
 
@@ -93,8 +99,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _field(data: dict[str, Any], name: str, kind: type[int] | type[str]) -> Any:
-    value = data.get(name)
+def _field(data: dict[str, Any], name: str, kind: type[int] | type[str], default: Any = None) -> Any:
+    # Fields added after format 1 (compat_model, compat_dim) are optional: older builds lack them.
+    value = data.get(name, default)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(f"manifest field {name!r} must be {kind.__name__}, found {value!r}")
     return value

@@ -12,6 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from vision.images import ImageRejected
 
 from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
+from ..suggestions import MethodUnavailable
 
 
 class Conflict(exceptions.APIException):
@@ -31,7 +32,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError({"photo": [str(exc)]})
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.messages)
-    elif isinstance(exc, NotAnalysed):
+    elif isinstance(exc, (NotAnalysed, MethodUnavailable)):
         exc = Conflict(str(exc))
     elif isinstance(exc, (NoIndex, SearchUnavailable)):
         exc = Unavailable(str(exc))

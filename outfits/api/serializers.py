@@ -10,9 +10,14 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from recsys.rank.complete import Method
 from recsys.rank.policy import ImpossibleSlot, wanted_slots
 
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
+from ..suggestions import DEFAULT_DIVERSITY
+
+# Pieces of a partial outfit one request may name (items and looks together).
+MAX_OUTFIT_PIECES = 10
 
 ACCEPTED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
@@ -53,6 +58,20 @@ class CatalogItemSerializer(serializers.ModelSerializer):
             "image_url",
             "updated_at",
         )
+
+
+class SuggestedItemSerializer(serializers.ModelSerializer):
+    """A catalog item as a suggestion shows it: what a storefront row needs, no more (k=8 over every
+    slot stays well under 20 KB). The whole item is at /items/{id}/."""
+
+    id = serializers.CharField(source="external_id", read_only=True)
+    slot = serializers.CharField(source="category.slot", read_only=True)
+    type = serializers.CharField(source="category.name", read_only=True)
+    image_url = PhotoUrlField()
+
+    class Meta:
+        model = CatalogItem
+        fields = ("id", "title", "brand", "price", "in_stock", "link", "slot", "type", "image_url")
 
 
 class CatalogItemUpsertSerializer(serializers.Serializer):
@@ -97,11 +116,81 @@ class CatalogBulkResultSerializer(serializers.Serializer):
     analysis_queued = serializers.IntegerField()
 
 
-class CompleteTheLookQuerySerializer(serializers.Serializer):
+class SuggestOptionsSerializer(serializers.Serializer):
+    """How to rank and which catalog items a shop allows; the same for every complete-the-look call."""
+
+    method = serializers.ChoiceField(
+        choices=[m.value for m in Method],
+        required=False,
+        help_text="compat, library or blend (the default: blend when the index holds a compatibility "
+        "model, else library). The answer says which ran.",
+    )
+    diversity = serializers.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        default=DEFAULT_DIVERSITY,
+        help_text="0 keeps the ranking; towards 1 each row holds more different looks (MMR).",
+    )
+    in_stock_only = serializers.BooleanField(default=True)
+    price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    gender = serializers.CharField(
+        max_length=200, required=False, help_text="Comma-separated; unisex and unknown always pass."
+    )
+    brand = serializers.CharField(max_length=500, required=False, help_text="Only these (comma-separated).")
+    exclude_brand = serializers.CharField(max_length=500, required=False, help_text="Never these.")
+    exclude_own_type = serializers.BooleanField(
+        default=True, help_text="Leave out items of the same type as the shopper's garments."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_min": [f"price_min {low} is above price_max {high}"]})
+        return attrs
+
+
+class CompleteTheLookQuerySerializer(SuggestOptionsSerializer):
     slot = serializers.ChoiceField(
         choices=Slot.choices, required=False, help_text="Slot to fill; all complements if omitted."
     )
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+
+class OutfitCompleteRequestSerializer(SuggestOptionsSerializer):
+    """A partial outfit: catalog items and garments of finished looks (uploaded photos)."""
+
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        default=list,
+        max_length=MAX_OUTFIT_PIECES,
+    )
+    looks = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=MAX_OUTFIT_PIECES
+    )
+    slots = serializers.ListField(
+        child=serializers.ChoiceField(choices=Slot.choices),
+        required=False,
+        default=list,
+        max_length=len(Slot.values),
+        help_text="Slots to fill; every slot that completes the outfit if omitted.",
+    )
+    k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        pieces = len(attrs.get("items", [])) + len(attrs.get("looks", []))
+        if pieces == 0:
+            raise serializers.ValidationError({"items": ["give at least one item id or look id"]})
+        if pieces > MAX_OUTFIT_PIECES:
+            raise serializers.ValidationError(
+                {"items": [f"an outfit has at most {MAX_OUTFIT_PIECES} pieces"]}
+            )
+        for name in ("items", "looks"):
+            if len(set(attrs.get(name, []))) != len(attrs.get(name, [])):
+                raise serializers.ValidationError({name: ["the same id is given twice"]})
+        return attrs
 
 
 class SimilarQuerySerializer(serializers.Serializer):
@@ -140,16 +229,35 @@ class OutfitRefSerializer(serializers.Serializer):
 
 class SuggestionSerializer(serializers.Serializer):
     slot = serializers.CharField()
-    score = serializers.FloatField()
-    item = CatalogItemSerializer()
-    outfits = OutfitRefSerializer(many=True, help_text="Library outfits that support this suggestion.")
+    score = serializers.FloatField(help_text="Relevance within this answer; not comparable across answers.")
+    item = SuggestedItemSerializer()
+    outfits = OutfitRefSerializer(
+        many=True, help_text="Up to 3 library outfits that support this suggestion, strongest first."
+    )
+    matches = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='Attribute matches the library attests: "navy goes with camel in 14 stylist outfits".',
+    )
 
 
-class CompleteTheLookSerializer(serializers.Serializer):
-    item = CatalogItemSerializer()
+class SuggestAnswerSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=[m.value for m in Method], help_text="The method that ranked.")
     model_spec = serializers.CharField()
     build_id = serializers.CharField()
     suggestions = SuggestionSerializer(many=True)
+    empty_slots = serializers.DictField(
+        child=serializers.CharField(), help_text="Why a wanted slot has no suggestion."
+    )
+    reason = serializers.CharField(allow_null=True, help_text="Why nothing is suggested (null otherwise).")
+
+
+class CompleteTheLookSerializer(SuggestAnswerSerializer):
+    item = CatalogItemSerializer()
+
+
+class OutfitCompleteSerializer(SuggestAnswerSerializer):
+    items = CatalogItemSerializer(many=True)
+    looks = serializers.ListField(child=serializers.UUIDField())
 
 
 class SimilarItemSerializer(serializers.Serializer):
@@ -180,6 +288,13 @@ class LookCreateSerializer(serializers.Serializer):
         max_length=len(Slot.values),
     )
     k = serializers.IntegerField(min_value=1, max_value=settings.CTL_MAX_K, default=8)
+    method = serializers.ChoiceField(
+        choices=[m.value for m in Method],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="compat, library or blend (default: blend when the index holds a compatibility model).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # With the shopper's word for the garment, a slot that cannot complete it is refused now;
@@ -218,6 +333,7 @@ class LookSerializer(serializers.ModelSerializer):
             "garment_slot",
             "wanted_slots",
             "k",
+            "method",
             "image_url",
             "result",
             "created_at",

@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(rf"^{ITEM}/complete-the-look/?$", views.CompleteTheLook.as_view(), name="item-complete-the-look"),
     re_path(rf"^{ITEM}/similar/?$", views.SimilarItems.as_view(), name="item-similar"),
     re_path(rf"^{ITEM}/$", views.CatalogItemDetail.as_view(), name="item-detail"),
+    re_path(r"^complete-the-look/?$", views.OutfitComplete.as_view(), name="outfit-complete"),
     path("search/", views.CatalogSearch.as_view(), name="search"),
     path("looks/", views.LookCreate.as_view(), name="look-create"),
     path("looks/<uuid:pk>/", views.LookDetail.as_view(), name="look-detail"),

@@ -15,38 +15,48 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from recsys.rank.complete import Method
+from recsys.rank.filters import ShopFilters
 from recsys.rank.policy import ImpossibleSlot
 
-from .. import selectors, services
+from .. import selectors, services, suggestions
 from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
+from ..suggestions import SuggestQuery
 from . import serializers as s
 from .auth import LookUploadThrottle, StorefrontOrEditor
 
 ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
 
 
-def _outfit_refs(outfit_ids: set[int]) -> dict[int, Mapping[str, Any]]:
-    return {
-        row["id"]: row
-        for row in LibraryOutfit.objects.filter(pk__in=outfit_ids).values("id", "external_id", "source")
-    }
+def suggest_query(data: Mapping[str, Any], *, k: int) -> SuggestQuery:
+    """The ranking options of a validated SuggestOptionsSerializer."""
+
+    def listed(name: str) -> list[str]:
+        return [value for value in str(data.get(name) or "").split(",") if value.strip()]
+
+    def price(name: str) -> float | None:
+        return float(data[name]) if data.get(name) is not None else None
+
+    return SuggestQuery(
+        k=k,
+        method=Method(data["method"]) if data.get("method") else None,
+        diversity=data["diversity"],
+        filters=ShopFilters.build(
+            in_stock_only=data["in_stock_only"],
+            price_min=price("price_min"),
+            price_max=price("price_max"),
+            genders=listed("gender"),
+            brands=listed("brand"),
+            exclude_brands=listed("exclude_brand"),
+        ),
+        exclude_own_type=data["exclude_own_type"],
+    )
 
 
-def suggestions_payload(rows: list[selectors.SlotSuggestion] | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Attach catalog items and outfit references to ranked suggestions, keeping their order."""
-    plain = [row.as_json() if isinstance(row, selectors.SlotSuggestion) else row for row in rows]
-    items = CatalogItem.objects.select_related("category").in_bulk([row["catalog_item"] for row in plain])
-    outfits = _outfit_refs({outfit for row in plain for outfit in row["outfits"]})
-    return [
-        {
-            "slot": row["slot"],
-            "score": row["score"],
-            "item": items[row["catalog_item"]],
-            "outfits": [outfits[o] for o in row["outfits"] if o in outfits],
-        }
-        for row in plain
-        if row["catalog_item"] in items
-    ]
+def answer_data(answer: suggestions.Answer) -> dict[str, Any]:
+    plain = answer.as_json()
+    plain["suggestions"] = suggestions.suggestion_rows(plain["suggestions"])
+    return plain
 
 
 class CatalogItemList(generics.ListAPIView):
@@ -103,7 +113,8 @@ class CatalogBulkUpsert(APIView):
 
 
 class CompleteTheLook(APIView):
-    """The pieces that complete a look around one catalog item, with the library outfits behind each."""
+    """The pieces that complete a look around one catalog item, each with its reason: the library
+    outfits behind it and the attribute matches the library attests."""
 
     @extend_schema(
         parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer], responses=s.CompleteTheLookSerializer
@@ -111,21 +122,61 @@ class CompleteTheLook(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
+        item = get_object_or_404(
+            CatalogItem.objects.select_related("category__parent"), external_id=external_id
+        )
         slot = query.validated_data.get("slot")
         try:
-            index, rows = selectors.item_complete_the_look(
-                item, slots=[slot] if slot else [], k=query.validated_data["k"]
+            answer = suggestions.suggest_for(
+                [item],
+                slots=[slot] if slot else [],
+                query=suggest_query(query.validated_data, k=query.validated_data["k"]),
             )
         except ImpossibleSlot as exc:
             raise ValidationError({"slot": [str(exc)]}) from exc
-        data = {
-            "item": item,
-            "model_spec": index.manifest.model_spec,
-            "build_id": index.manifest.build_id,
-            "suggestions": suggestions_payload(rows),
-        }
+        data = {"item": item, **answer_data(answer)}
         return Response(s.CompleteTheLookSerializer(data, context={"request": request}).data)
+
+
+class OutfitComplete(APIView):
+    """The pieces that complete a partial outfit: several catalog items and garments of finished
+    looks (uploaded photos). Slots the outfit already holds, or that do not go with all its pieces,
+    are not suggested; asking for one is a 400 that names the slots that can."""
+
+    # A read, though a POST (the outfit travels in the body): storefront keys may ask.
+    permission_classes = [StorefrontOrEditor]
+
+    @extend_schema(request=s.OutfitCompleteRequestSerializer, responses=s.OutfitCompleteSerializer)
+    def post(self, request: Request) -> Response:
+        form = s.OutfitCompleteRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        wanted_items = form.validated_data["items"]
+        found = CatalogItem.objects.select_related("category__parent").in_bulk(
+            wanted_items, field_name="external_id"
+        )
+        unknown = [external_id for external_id in wanted_items if external_id not in found]
+        if unknown:
+            raise ValidationError({"items": [f"no catalog item {', '.join(unknown[:5])}"]})
+        wanted_looks = form.validated_data["looks"]
+        looks = LookRequest.objects.in_bulk(wanted_looks)
+        missing = [str(pk) for pk in wanted_looks if pk not in looks]
+        if missing:
+            raise ValidationError({"looks": [f"no look {', '.join(missing[:5])}"]})
+        try:
+            answer = suggestions.suggest_for(
+                [found[external_id] for external_id in wanted_items],
+                [looks[pk] for pk in wanted_looks],
+                slots=form.validated_data["slots"],
+                query=suggest_query(form.validated_data, k=form.validated_data["k"]),
+            )
+        except ImpossibleSlot as exc:
+            raise ValidationError({"slots": [str(exc)]}) from exc
+        data = {
+            "items": [found[external_id] for external_id in wanted_items],
+            "looks": wanted_looks,
+            **answer_data(answer),
+        }
+        return Response(s.OutfitCompleteSerializer(data, context={"request": request}).data)
 
 
 class SimilarItems(APIView):
@@ -178,7 +229,7 @@ def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:
     result = None
     if look.result:
         result = {key: value for key, value in look.result.items() if key != "suggestions"}
-        rows = suggestions_payload(look.result.get("suggestions", []))
+        rows = suggestions.suggestion_rows(look.result.get("suggestions", []))
         result["suggestions"] = s.SuggestionSerializer(rows, many=True, context={"request": request}).data
     return s.LookSerializer(look, context={"request": request, "result_payload": result}).data
 
@@ -201,6 +252,7 @@ class LookCreate(APIView):
             garment_slot=form.validated_data["garment_slot"],
             wanted_slots=form.validated_data["wanted_slots"],
             k=form.validated_data["k"],
+            method=form.validated_data["method"],
             api_key=request.auth if isinstance(request.auth, ApiKey) else None,
         )
         look.refresh_from_db()  # an eager (embedded) setup has already finished it

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vision.artefact import Artefact, ArtefactError, ArtefactKind, activate, active_artefact, write_artefact
 
 from ..rank.blend import BlendWeights
-from .features import AttributeVocabulary
+from .features import AttributeVocabulary, GarmentInputs, input_matrix
 from .model import WEIGHT_NAMES, CompatScorer
 
 WEIGHTS_FILE: Final = "weights.npz"
@@ -47,6 +48,21 @@ class CompatModel:
     def spec(self) -> str:
         """What a score made with this model records: its id and a short digest of the weights."""
         return f"compat:{self.artefact.artefact_id}:{self.artefact.sha256()[:12]}"
+
+    @property
+    def text_width(self) -> int:
+        """Width of the text embedding the model reads (0: it was trained without text)."""
+        return self.scorer.input_width - self.scorer.image_width - self.vocabulary.width - 2
+
+    def embed(self, inputs: GarmentInputs) -> NDArray[np.float32]:
+        """Garments' compatibility vectors (CompatScorer.embed of their input rows)."""
+        if inputs.image.shape[1] != self.scorer.image_width or inputs.text.shape[1] != self.text_width:
+            raise CompatMismatch(
+                f"compatibility model {self.artefact.artefact_id} reads image embeddings of width "
+                f"{self.scorer.image_width} and texts of width {self.text_width}, got "
+                f"{inputs.image.shape[1]} and {inputs.text.shape[1]}: run `manage.py train_compat` again"
+            )
+        return self.scorer.embed(input_matrix(inputs, self.vocabulary))
 
     @property
     def blend(self) -> BlendWeights | None:

@@ -96,6 +96,18 @@ class CompatScorer:
         weight: NDArray[np.float32] = pairs[(slot_a, slot_b)]
         return weight
 
+    def outfit_query(
+        self, outfit: NDArray[np.float32], outfit_slots: Sequence[str], candidate_slot: str
+    ) -> NDArray[np.float32]:
+        """The vector whose dot product with a candidate's embedding is its mean compatibility with
+        the outfit: scoring a whole catalog slot is then one matrix-vector product."""
+        if len(outfit) != len(outfit_slots) or not len(outfit):
+            raise ValueError("an outfit needs at least one embedded piece and a slot for each")
+        query = np.zeros(self.dim, dtype=np.float32)
+        for piece, slot in zip(outfit, outfit_slots, strict=True):
+            query += piece * self.pair_weight(slot, candidate_slot)
+        return query / len(outfit)
+
     def outfit_scores(
         self,
         outfit: NDArray[np.float32],
@@ -104,12 +116,8 @@ class CompatScorer:
         candidate_slot: str,
     ) -> NDArray[np.float32]:
         """Mean compatibility of each candidate (embedded, one slot) with the outfit's pieces."""
-        if len(outfit) != len(outfit_slots) or not len(outfit):
-            raise ValueError("an outfit needs at least one embedded piece and a slot for each")
-        total = np.zeros(len(candidates), dtype=np.float32)
-        for piece, slot in zip(outfit, outfit_slots, strict=True):
-            total += candidates @ (piece * self.pair_weight(slot, candidate_slot))
-        return total / len(outfit)
+        scores: NDArray[np.float32] = candidates @ self.outfit_query(outfit, outfit_slots, candidate_slot)
+        return scores
 
     def outfit_score(self, embedded: NDArray[np.float32], slots: Sequence[str]) -> float:
         """A whole outfit's compatibility: the mean over its pairs of pieces (0.0 for one piece)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,7 +44,10 @@ class BlendWeights:
         return np.array([self.compat, self.library, self.reached], dtype=np.float64)
 
 
-def blend_features(compat: Sequence[float], library: Sequence[float]) -> NDArray[np.float64]:
+Scores = Sequence[float] | NDArray[np.floating[Any]]
+
+
+def blend_features(compat: Scores, library: Scores) -> NDArray[np.float64]:
     """(n, 3) features of one question's (or one request's) candidates."""
     compat_scores = np.asarray(compat, dtype=np.float64)
     library_scores = np.clip(np.asarray(library, dtype=np.float64), 0.0, None)
@@ -55,9 +58,7 @@ def blend_features(compat: Sequence[float], library: Sequence[float]) -> NDArray
     return np.stack([compat_scores, scaled, (library_scores > 0).astype(np.float64)], axis=1)
 
 
-def blend_scores(
-    weights: BlendWeights, compat: Sequence[float], library: Sequence[float]
-) -> NDArray[np.float64]:
+def blend_scores(weights: BlendWeights, compat: Scores, library: Scores) -> NDArray[np.float64]:
     return blend_features(compat, library) @ weights.vector()
 
 

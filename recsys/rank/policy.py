@@ -43,3 +43,30 @@ def wanted_slots(garment_slot: str, asked: Sequence[str] = ()) -> list[str]:
             f"a {garment_slot} is not completed by a {wrong[0]}; ask for one of: {', '.join(can)}"
         )
     return list(asked) or list(can)
+
+
+def outfit_wanted_slots(garment_slots: Sequence[str], asked: Sequence[str] = ()) -> list[str]:
+    """The slots that complete a partial outfit: those that complete every garment it holds and
+    that it does not hold yet (a top and jeans are completed by shoes, a bag, outerwear).
+
+    Raises ImpossibleSlot naming the slots that can, when an asked slot cannot, or when nothing can.
+    """
+    if not garment_slots:
+        raise ValueError("a partial outfit needs at least one garment")
+    for slot in garment_slots:
+        check_slot(slot)
+    held = set(garment_slots)
+    can = [
+        slot
+        for slot in COMPLEMENTS[garment_slots[0]]
+        if slot not in held and all(slot in COMPLEMENTS[other] for other in held)
+    ]
+    described = " and ".join(sorted(held))
+    if not can:
+        raise ImpossibleSlot(f"nothing completes an outfit of {described}: no slot goes with all of them")
+    wrong = [slot for slot in asked if slot not in can]
+    if wrong:
+        raise ImpossibleSlot(
+            f"an outfit of {described} is not completed by a {wrong[0]}; ask for one of: {', '.join(can)}"
+        )
+    return list(asked) or can

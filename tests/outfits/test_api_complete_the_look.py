@@ -16,17 +16,19 @@ def _a(slot: str) -> CatalogItem:
 
 def test_suggests_bottoms_for_a_top_with_the_outfits_behind_them(storefront: APIClient) -> None:
     top = _a("top")
-    query: dict[str, str | int] = {"slot": "bottom", "k": 5}
+    query: dict[str, str | int] = {"slot": "bottom", "k": 5, "diversity": 0}
     response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", query)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["item"]["id"] == top.external_id
+    assert body["method"] == "library"  # no compatibility model in this build
+    assert body["reason"] is None and body["empty_slots"] == {}
     assert body["model_spec"].startswith("ctl-garment-effnetlite0-minilm@")
     suggestions = body["suggestions"]
     assert 1 <= len(suggestions) <= 5
     assert {s["slot"] for s in suggestions} == {"bottom"}
     assert all(s["item"]["slot"] == "bottom" for s in suggestions)
-    assert all(s["outfits"] for s in suggestions), "every suggestion cites the library outfits behind it"
+    assert all(1 <= len(s["outfits"]) <= 3 for s in suggestions), "each cites up to 3 library outfits"
     scores = [s["score"] for s in suggestions]
     assert scores == sorted(scores, reverse=True)
     cited = {o["id"] for s in suggestions for o in s["outfits"]}
@@ -46,6 +48,8 @@ def test_rejected_outfits_stop_supporting_suggestions(storefront: APIClient) -> 
     LibraryOutfit.objects.update(status=LibraryOutfit.Status.REJECTED)
     body = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom"}).json()
     assert body["suggestions"] == []
+    assert body["reason"] == "no approved library outfit reaches this garment"
+    assert body["empty_slots"] == {"bottom": body["reason"]}
 
 
 def test_sold_out_items_are_never_suggested(storefront: APIClient) -> None:
@@ -68,9 +72,19 @@ def test_similar_items_share_the_slot_and_exclude_the_item(storefront: APIClient
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"slot": "hat"}, "slot"), ({"k": 0}, "k"), ({"k": 500}, "k"), ({"k": "many"}, "k")],
+    [
+        ({"slot": "hat"}, "slot"),
+        ({"k": 0}, "k"),
+        ({"k": 500}, "k"),
+        ({"k": "many"}, "k"),
+        ({"method": "magic"}, "method"),
+        ({"diversity": 1.5}, "diversity"),
+        ({"price_min": 50, "price_max": 10}, "price_min"),
+        ({"price_max": -1}, "price_max"),
+        ({"in_stock_only": "perhaps"}, "in_stock_only"),
+    ],
 )
-def test_bad_slot_or_k_is_a_400_naming_the_field(
+def test_bad_parameters_are_a_400_naming_the_field(
     storefront: APIClient, params: dict[str, str | int], field: str
 ) -> None:
     top = _a("top")

@@ -301,3 +301,46 @@ def test_piece_matches_are_searched_once_per_build(tmp_path: Path, rng: np.rando
     assert index.piece_matches("bottom", 500, 4) is first  # memoised, not searched again
     assert index.piece_matches("bottom", 999, 4) is None  # not a library piece of this build
     assert index.piece_matches("top", 500, 4) is None
+
+
+def test_a_build_keeps_the_compat_vectors_of_its_catalog(tmp_path: Path, rng: np.random.Generator) -> None:
+    items = _population(rng, "catalog", "top", 100, 6) + _population(rng, "library", "top", 100, 4)
+    builder = IndexBuilder(MODEL_SPEC, DIM, centre_min_items=1)
+    for population, slot, key, embedding in items:
+        builder.add(population, slot, key, embedding)
+    compat = rng.standard_normal((5, 3)).astype(np.float32)
+    builder.add_compat("compat-1", np.arange(100, 105), compat)  # item 105 has none: a zero row
+    builder.write(tmp_path, build_id="b1", n_trees=5)
+    index = IndexSet.load(tmp_path / "b1")
+
+    assert (index.compat_model, index.manifest.compat_dim) == ("compat-1", 3)
+    np.testing.assert_allclose(index.compat_vector("top", 102), compat[2])  # type: ignore[arg-type]
+    assert index.compat_vector("top", 105).tolist() == [0.0, 0.0, 0.0]  # type: ignore[union-attr]
+    assert index.compat_vector("top", 999) is None and index.compat_vectors("bottom") is None
+    rows = index.compat_vectors("top")
+    assert rows is not None and rows.shape == (6, 3)
+    np.testing.assert_allclose(rows[list(index.keys("catalog", "top")).index(101)], compat[1])
+
+
+def test_a_build_without_a_compat_model_reads_as_none(tmp_path: Path, rng: np.random.Generator) -> None:
+    index = build(tmp_path, _population(rng, "catalog", "top", 1, 3))
+    assert index.compat_model == "" and index.compat_vectors("top") is None
+    older = json.loads((tmp_path / "b1" / "manifest.json").read_text())
+    del older["compat_model"], older["compat_dim"]  # a build written before the field existed
+    assert IndexManifest.from_json(json.dumps(older)).compat_model == ""
+
+
+def test_compat_vectors_must_fit_the_build(tmp_path: Path, rng: np.random.Generator) -> None:
+    builder = IndexBuilder(MODEL_SPEC, DIM)
+    with pytest.raises(ValueError, match="expected 2 compatibility vectors"):
+        builder.add_compat("m", np.arange(2), np.zeros((3, 4), np.float32))
+    builder.add_compat("m", np.arange(2), np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match="already holds vectors of m"):
+        builder.add_compat("other", np.arange(2), np.zeros((2, 4), np.float32))
+    items = _population(rng, "catalog", "top", 0, 3)
+    for population, slot, key, embedding in items:
+        builder.add(population, slot, key, embedding)
+    builder.write(tmp_path, build_id="b1", n_trees=2)
+    np.save(tmp_path / "b1" / "catalog__top.compat.npy", np.zeros((2, 4), np.float32))  # damaged
+    with pytest.raises(ManifestMismatch, match="compatibility vectors"):
+        IndexSet.load(tmp_path / "b1")

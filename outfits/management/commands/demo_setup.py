@@ -43,6 +43,7 @@ class Command(BaseCommand):
         except DatasetError as exc:
             raise CommandError(str(exc)) from exc
         call_command("build_index", verbosity=self.verbosity)
+        self._train_compat_if_untrained()
         self._print_logins()
 
     def _import(self, report: ImportReport, kind: str) -> None:
@@ -101,6 +102,25 @@ class Command(BaseCommand):
             return
         self.stdout.write("training the garment model on the demo data (once; a few minutes on a CPU)")
         call_command("train_vision", *[str(folder) for folder in folders], epochs=6, verbosity=self.verbosity)
+
+    def _train_compat_if_untrained(self) -> None:
+        """Suggestions blend the library method with the compatibility model: train it once (on the
+        library just imported, in seconds for the demo), which rebuilds the index with its vectors."""
+        from outfits.compat import compat_model
+        from outfits.selectors import newest_model_spec
+        from vision.artefact import ArtefactError
+
+        spec = newest_model_spec()
+        try:
+            if spec is None or compat_model(spec) is not None:
+                return
+        except ArtefactError:  # trained on another image model: train again
+            pass
+        self.stdout.write("training the compatibility model on the library (once)")
+        try:
+            call_command("train_compat", verbosity=self.verbosity)
+        except CommandError as exc:  # too small a library: the library method serves alone
+            self.stderr.write(f"no compatibility model: {exc}")
 
     def _print_logins(self) -> None:
         users = get_user_model()

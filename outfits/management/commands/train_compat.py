@@ -32,6 +32,11 @@ class Command(BaseCommand):
             "--work-dir", type=Path, default=None, help="checkpoints (default: MODELS_DIR/compat/_work)"
         )
         parser.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the figures here")
+        parser.add_argument(
+            "--no-build",
+            action="store_true",
+            help="do not rebuild the index (suggestions use the model once a build holds its vectors)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from outfits.compat import CannotTrainCompat, compat_train
@@ -72,6 +77,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"compatibility model {folder.name} written ({state}) in {result.seconds:.0f}s; {counts}"
         )
+        if not options["no_activate"] and not options["no_build"]:
+            self._build_index()
         if options["json"]:
             options["json"].write_text(
                 json.dumps(
@@ -84,3 +91,16 @@ class Command(BaseCommand):
                     indent=2,
                 )
             )
+
+    def _build_index(self) -> None:
+        """Suggestions read the model's catalog vectors from the index build: make one now."""
+        from outfits import services
+
+        build = services.index_build_request(enqueue=False)
+        done = services.index_build_run(build_pk=build.pk)
+        if done is None or done.status != done.Status.READY:
+            raise CommandError(f"the index build failed: {done.error if done else 'not claimed'}")
+        self.stdout.write(
+            f"index {done.build_id} built with the compatibility model's catalog vectors; "
+            "suggestions now blend both methods"
+        )

@@ -1,0 +1,426 @@
+"""Complete the look: the one selector that turns a shopper's garments into suggestion rows.
+
+Every way of asking goes through `suggest`: one catalog item, a partial outfit of items and photos
+(the API), an uploaded photo (the look task) and the demo page. recsys.rank decides what to show;
+this module only loads what it needs, in a fixed number of queries whatever k is:
+
+- the shopper's garments: their image embeddings (the library method) and their inputs to the
+  compatibility model, whose vectors of the catalog are stored with the index build;
+- the shop facts of the candidates (stock, price, gender, brand, type) for the filters;
+- the predicted colours behind a reason ("navy goes with camel in 14 stylist outfits"), counted over
+  the approved library once per build and process.
+
+`suggestion_rows` attaches catalog items and outfit references to stored or fresh rows; the API's
+serializers and the demo's templates render those same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Final
+
+import numpy as np
+from django.db.models import Q
+
+from recsys.compat.artefact import CompatModel
+from recsys.index import IndexSet
+from recsys.rank.complete import DIVERSITY_POOL, CompatScores, Evidence, Method, SlotAnswer, rank_slot
+from recsys.rank.filters import CatalogFacts, ShopFilters
+from recsys.rank.policy import OVERFETCH, outfit_wanted_slots, wanted_slots
+from recsys.rank.reasons import PairCounts
+from recsys.slots import CATALOG
+from recsys.suggest import LibraryPiece
+from recsys.suggest import complete_the_look as library_ranking
+from vision.artefact import ArtefactError
+
+from . import selectors
+from .compat import Blob, compat_model, garment_attributes, garment_inputs
+from .models import (
+    CatalogItem,
+    ImageAnalysis,
+    LibraryOutfit,
+    LibraryOutfitItem,
+    LookRequest,
+    QualityVerdict,
+    embedding_vector,
+)
+
+log = logging.getLogger(__name__)
+
+# The attribute a reason names: the predicted colour ("navy", "camel") reads as a stylist speaks.
+REASON_ATTRIBUTE: Final = "colour"
+DEFAULT_DIVERSITY: Final = 0.3
+
+
+class MethodUnavailable(RuntimeError):
+    """The method asked for needs a compatibility model the active index build does not hold."""
+
+
+@dataclass(frozen=True)
+class ShopperGarment:
+    """One garment the shopper has: a catalog item, or an analysed photo."""
+
+    embedding: np.ndarray  # raw image embedding under the index's image model
+    slot: str
+    type_name: str
+    colour: str  # predicted, for reasons ("" when unknown)
+    compat_row: tuple[Blob, Blob, dict[str, str]]  # what the compatibility model reads
+    catalog_item: int | None = None
+
+
+@dataclass(frozen=True)
+class SuggestQuery:
+    k: int = 8
+    wanted_slots: Sequence[str] = ()
+    method: Method | None = None  # None: the blend when the build has a compatibility model
+    diversity: float = DEFAULT_DIVERSITY
+    filters: ShopFilters = field(default_factory=ShopFilters)
+    exclude_own_type: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    method: Method
+    model_spec: str
+    build_id: str
+    slots: tuple[SlotAnswer, ...]
+
+    @property
+    def empty_slots(self) -> dict[str, str]:
+        return {answer.slot: answer.empty_reason for answer in self.slots if not answer.rows}
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing at all is suggested (None when something is)."""
+        if any(answer.rows for answer in self.slots):
+            return None
+        reasons = list(dict.fromkeys(answer.empty_reason for answer in self.slots))
+        return "; ".join(reasons) if reasons else "no slot to suggest"
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain rows, as a look stores them (suggestion_rows attaches the items to read them)."""
+        return {
+            "method": self.method.value,
+            "model_spec": self.model_spec,
+            "build_id": self.build_id,
+            "suggestions": [row.as_json() for answer in self.slots for row in answer.rows],
+            "empty_slots": self.empty_slots,
+            "reason": self.reason,
+        }
+
+
+# --- The shopper's garments ----------------------------------------------------------------------
+
+
+def _predicted(attributes: Mapping[str, Any] | None, name: str) -> str:
+    scores = (attributes or {}).get(name) or {}
+    return str(max(scores, key=lambda value: scores[value])) if scores else ""
+
+
+def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[ShopperGarment]:
+    """The shopper's catalog items as garments, in the order given; NotAnalysed if one is not yet."""
+    rows = {
+        row[0]: row
+        for row in ImageAnalysis.objects.filter(
+            catalog_item__in=[item.pk for item in items],
+            model_spec=model_spec,
+            status="ok",
+            embedding__isnull=False,
+        ).values_list("catalog_item_id", "embedding", "text_embedding", "attributes")
+    }
+    garments = []
+    for item in items:
+        if item.pk not in rows:
+            raise selectors.NotAnalysed(
+                f"item {item.external_id} has not been analysed with {model_spec} yet"
+            )
+        _, image, text, predicted = rows[item.pk]
+        category = item.category
+        family = category.parent.name if category.parent is not None else ""
+        garments.append(
+            ShopperGarment(
+                embedding=embedding_vector(image or b""),
+                slot=category.slot,
+                type_name=category.name,
+                colour=_predicted(predicted, REASON_ATTRIBUTE),
+                compat_row=(
+                    image,
+                    text,
+                    garment_attributes(category.slot, family, category.name, predicted or {}),
+                ),
+                catalog_item=item.pk,
+            )
+        )
+    return garments
+
+
+def photo_garment(analysis: ImageAnalysis, *, slot: str) -> ShopperGarment:
+    """An analysed photo (a look) as a garment of `slot` (given by the shopper or predicted)."""
+    predicted = analysis.attributes or {}
+    category = analysis.predicted_category
+    same_slot = category is not None and category.slot == slot and category.level == "type"
+    type_name = category.name if same_slot and category is not None else ""
+    family = category.parent.name if same_slot and category is not None and category.parent else ""
+    return ShopperGarment(
+        embedding=analysis.vector(),
+        slot=slot,
+        type_name=type_name,
+        colour=_predicted(predicted, REASON_ATTRIBUTE),
+        compat_row=(
+            analysis.embedding,
+            analysis.text_embedding,
+            garment_attributes(slot, family, type_name, predicted),
+        ),
+    )
+
+
+def look_garment(look: LookRequest, *, model_spec: str) -> ShopperGarment:
+    """A finished look's garment (its photo's analysis under `model_spec`); NotAnalysed if not ready."""
+    analysis = (
+        ImageAnalysis.objects.select_related("predicted_category__parent")
+        .filter(look=look, model_spec=model_spec, status="ok")
+        .first()
+    )
+    slot = (look.result or {}).get("garment_slot") or look.garment_slot
+    if analysis is None or not slot:
+        raise selectors.NotAnalysed(f"look {look.pk} has no analysed garment under {model_spec} yet")
+    return photo_garment(analysis, slot=slot)
+
+
+def suggest_for(
+    items: Sequence[CatalogItem],
+    looks: Sequence[LookRequest] = (),
+    *,
+    slots: Sequence[str],
+    query: SuggestQuery,
+) -> Answer:
+    """Suggestions around catalog items and finished looks (a partial outfit, or one garment), for
+    the asked slots or every slot that completes them. NoIndex, NotAnalysed, ImpossibleSlot and
+    MethodUnavailable say what is missing."""
+    index = selectors.active_index()
+    if index is None:
+        raise selectors.NoIndex("no index has been built yet")
+    spec = index.manifest.model_spec
+    garments = catalog_garments(items, model_spec=spec) + [
+        look_garment(look, model_spec=spec) for look in looks
+    ]
+    held = [g.slot for g in garments]
+    wanted = wanted_slots(held[0], slots) if len(held) == 1 else outfit_wanted_slots(held, slots)
+    return suggest(index, garments, replace(query, wanted_slots=wanted))
+
+
+# --- Suggest -----------------------------------------------------------------------------------
+
+
+def build_compat_model(index: IndexSet) -> CompatModel | None:
+    """The compatibility model whose catalog vectors the build holds, or None (library only)."""
+    if not index.compat_model:
+        return None
+    try:
+        return compat_model(index.manifest.model_spec, index.compat_model)
+    except ArtefactError as exc:  # removed or damaged since the build: serve the library method
+        log.warning("index build %s: its compatibility model is unusable: %s", index.manifest.build_id, exc)
+        return None
+
+
+def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQuery) -> Answer:
+    """Suggestions for each wanted slot around the shopper's garments (at least one)."""
+    if not garments:
+        raise ValueError("suggestions need at least one garment")
+    model = build_compat_model(index)
+    method = query.method or (Method.BLEND if model is not None else Method.LIBRARY)
+    if method is not Method.LIBRARY and model is None:
+        raise MethodUnavailable(
+            f"method {method} needs a compatibility model in the active index build: run "
+            "`manage.py train_compat`, which rebuilds the index (or use method=library)"
+        )
+    own_items = [g.catalog_item for g in garments if g.catalog_item is not None]
+    filters = query.filters
+    if query.exclude_own_type:
+        own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
+        filters = replace(filters, exclude_types=filters.exclude_types | own_types)
+    pool = query.k * DIVERSITY_POOL * OVERFETCH
+
+    library: dict[str, list[Any]] = {}
+    if method is not Method.COMPAT:
+        outfits_for = _memoised(selectors.library_pieces_for)
+        for slot in query.wanted_slots:
+            library[slot] = library_ranking(
+                index,
+                queries=[(g.embedding, g.slot) for g in garments],
+                wanted_slot=slot,
+                outfits_for=outfits_for,
+                k=pool,
+                exclude_catalog=own_items,
+            )
+    compat: dict[str, CompatScores | None] = dict.fromkeys(query.wanted_slots)
+    if model is not None and method is not Method.LIBRARY:
+        embedded = model.embed(
+            garment_inputs(
+                [g.compat_row for g in garments],
+                image_dim=model.scorer.image_width,
+                text_dim=model.text_width,
+            )
+        )
+        for slot in query.wanted_slots:
+            vectors = index.compat_vectors(slot)
+            if vectors is None:
+                compat[slot] = CompatScores(np.zeros(0, np.int64), np.zeros(0, np.float32))
+                continue
+            outfit_query = model.scorer.outfit_query(embedded, [g.slot for g in garments], slot)
+            compat[slot] = CompatScores(index.keys(CATALOG, slot), np.asarray(vectors @ outfit_query))
+
+    candidates = {s.catalog_item for rows in library.values() for s in rows}
+    for scores in compat.values():
+        if scores is not None:
+            candidates.update(scores.top(pool, exclude=own_items))
+    facts = _catalog_facts(candidates)
+    colours = _predicted_colours(candidates, index.manifest.model_spec)
+    pairs = _library_pairs(index)
+    answers = []
+    for slot in query.wanted_slots:
+        answers.append(
+            rank_slot(
+                slot=slot,
+                method=method,
+                k=query.k,
+                library=library.get(slot, ()),
+                compat=compat[slot],
+                blend=model.blend if model is not None else None,
+                facts=facts,
+                filters=filters,
+                vectors=partial(_diversity_vectors, index, slot),
+                diversity=query.diversity,
+                evidence=Evidence(
+                    pairs=pairs,
+                    query_values=tuple(g.colour for g in garments if g.colour),
+                    candidate_value=partial(_colour_of, colours),
+                ),
+                exclude=own_items,
+                pool=pool,
+            )
+        )
+    return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers))
+
+
+def _colour_of(colours: Mapping[int, str], key: int) -> str:
+    return colours.get(key, "")
+
+
+def _memoised(outfits_for: Any) -> Any:
+    """One request asks for the same library items' outfits once per wanted slot: ask the database
+    once."""
+    seen: dict[tuple[int, ...], Mapping[int, Sequence[LibraryPiece]]] = {}
+
+    def cached(items: Sequence[int]) -> Mapping[int, Sequence[LibraryPiece]]:
+        key = tuple(items)
+        if key not in seen:
+            seen[key] = outfits_for(items)
+        return seen[key]
+
+    return cached
+
+
+def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:
+    return {
+        pk: CatalogFacts(
+            key=pk,
+            type_name=type_name,
+            in_stock=in_stock,
+            price=float(price) if price is not None else None,
+            gender=gender,
+            brand=brand,
+        )
+        for pk, type_name, in_stock, price, gender, brand in CatalogItem.objects.filter(
+            pk__in=keys
+        ).values_list("pk", "category__name", "in_stock", "price", "gender", "brand")
+    }
+
+
+def _predicted_colours(keys: set[int], model_spec: str) -> dict[int, str]:
+    rows = ImageAnalysis.objects.filter(
+        catalog_item__in=keys, model_spec=model_spec, status="ok"
+    ).values_list("catalog_item_id", f"attributes__{REASON_ATTRIBUTE}")
+    return {key: _predicted({REASON_ATTRIBUTE: scores}, REASON_ATTRIBUTE) for key, scores in rows}
+
+
+def _diversity_vectors(index: IndexSet, slot: str, keys: Sequence[int]) -> np.ndarray:
+    """What diversity compares: the compatibility model's vectors (the learned embedding) when the
+    build holds them, else the centred image embeddings."""
+    rows = []
+    for key in keys:
+        vector = index.compat_vector(slot, key)
+        if vector is None:
+            vector = index.vector(CATALOG, slot, key)
+        rows.append(vector)
+    width = next((len(v) for v in rows if v is not None), 1)
+    return np.stack([v if v is not None and len(v) == width else np.zeros(width, np.float32) for v in rows])
+
+
+_pairs_lock = threading.Lock()
+_pairs: dict[str, PairCounts] = {}
+
+
+def _library_pairs(index: IndexSet) -> PairCounts:
+    """Colour pairs of the approved library, counted once per build and process."""
+    build_id = index.manifest.build_id
+    with _pairs_lock:
+        if build_id not in _pairs:
+            _pairs.clear()
+            _pairs[build_id] = _count_library_pairs(index.manifest.model_spec)
+        return _pairs[build_id]
+
+
+def _count_library_pairs(model_spec: str) -> PairCounts:
+    colour_of = {
+        key: _predicted({REASON_ATTRIBUTE: scores}, REASON_ATTRIBUTE)
+        for key, scores in ImageAnalysis.objects.filter(
+            library_item__isnull=False, model_spec=model_spec, status="ok"
+        ).values_list("library_item_id", f"attributes__{REASON_ATTRIBUTE}")
+    }
+    outfits: dict[int, list[str]] = {}
+    for outfit_id, item_id in LibraryOutfitItem.objects.filter(
+        ~Q(outfit__quality_verdict=QualityVerdict.REJECT), outfit__status=LibraryOutfit.Status.APPROVED
+    ).values_list("outfit_id", "item_id"):
+        outfits.setdefault(outfit_id, []).append(colour_of.get(item_id, ""))
+    return PairCounts(outfits.values())
+
+
+# --- Rows to render ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionRow:
+    """A suggestion as the API and the demo show it."""
+
+    slot: str
+    score: float
+    item: CatalogItem
+    outfits: list[Mapping[str, Any]]  # id, external_id, source of each supporting library outfit
+    matches: list[str]
+
+
+def suggestion_rows(plain: Sequence[Mapping[str, Any]]) -> list[SuggestionRow]:
+    """Attach catalog items and outfit references to plain rows (Answer.as_json()["suggestions"]),
+    keeping their order; a row whose item was deleted since is left out. Two queries."""
+    items = CatalogItem.objects.select_related("category").in_bulk([row["catalog_item"] for row in plain])
+    outfit_ids = {outfit for row in plain for outfit in row.get("outfits", ())}
+    outfits = {
+        row["id"]: row
+        for row in LibraryOutfit.objects.filter(pk__in=outfit_ids).values("id", "external_id", "source")
+    }
+    return [
+        SuggestionRow(
+            slot=row["slot"],
+            score=row["score"],
+            item=items[row["catalog_item"]],
+            outfits=[outfits[o] for o in row.get("outfits", ()) if o in outfits],
+            matches=list(row.get("matches", ())),
+        )
+        for row in plain
+        if row["catalog_item"] in items
+    ]

@@ -1,0 +1,177 @@
+"""One slot's suggestions from the two methods: candidates, one relevance, filters, diversity, reasons.
+
+The caller (outfits.suggestions) gathers what needs the database or the index: the library method's
+ranked candidates with their supporting outfits (recsys.suggest.complete_the_look), the
+compatibility score of every catalog item of the slot (one product with the build's vectors), the
+shop facts of the candidates, and the vectors diversity compares. This module only decides:
+
+1. candidates: the library method's, the compatibility model's best, or (blend) both;
+2. relevance: the library score, the compatibility score, or their blend (recsys.rank.blend) with
+   the weights fitted on validation outfits. A candidate the library method did not return scores
+   0 there, as a candidate no library path reaches does;
+3. the shop's filters (recsys.rank.filters), then maximal marginal relevance (recsys.rank.diversity);
+4. a reason for each pick (recsys.rank.reasons), and a reason for an empty answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..suggest import Suggestion
+from .blend import BlendWeights, blend_scores
+from .diversity import mmr
+from .filters import CatalogFacts, ShopFilters, apply_filters
+from .reasons import PairCounts, Reason, explain
+
+# Candidates kept after the filters for diversity to choose from, per suggestion asked for.
+DIVERSITY_POOL: Final = 4
+
+
+class Method(StrEnum):
+    LIBRARY = "library"
+    COMPAT = "compat"
+    BLEND = "blend"
+
+
+# Why a slot has no suggestion, in words a storefront can show an editor.
+NO_LIBRARY_PATH: Final = "no approved library outfit reaches this garment"
+NO_CATALOG: Final = "the catalog has no {slot} to suggest"
+ALL_FILTERED: Final = "no {slot} passes the filters (in stock, price, gender, brand, own type)"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One suggestion: a catalog item for a slot, its relevance and why."""
+
+    slot: str
+    catalog_item: int
+    score: float
+    reason: Reason
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "slot": self.slot,
+            "catalog_item": self.catalog_item,
+            "score": round(self.score, 6),
+            "outfits": list(self.reason.outfits),
+            "matches": list(self.reason.matches),
+        }
+
+
+@dataclass(frozen=True)
+class SlotAnswer:
+    slot: str
+    rows: tuple[Ranked, ...]
+    empty_reason: str = ""  # set when rows is empty
+
+
+@dataclass(frozen=True)
+class CompatScores:
+    """The compatibility score of every catalog item of the slot (keys and scores, same order)."""
+
+    keys: NDArray[np.int64]
+    scores: NDArray[np.float32]
+
+    def top(self, n: int, exclude: Sequence[int] = ()) -> list[int]:
+        """Keys of the n best-scoring items (ties: lower key first), `exclude` left out."""
+        kept = ~np.isin(self.keys, np.asarray(list(exclude), dtype=np.int64))
+        keys, scores = self.keys[kept], self.scores[kept]
+        if len(keys) > n:
+            part = np.argpartition(-scores, n - 1)[:n]
+            keys, scores = keys[part], scores[part]
+        order = np.lexsort((keys, -scores))
+        return [int(key) for key in keys[order]]
+
+    def of(self, keys: Sequence[int]) -> NDArray[np.float64]:
+        """Scores of given keys (0 for a key the build does not hold)."""
+        order = np.argsort(self.keys, kind="stable")
+        sorted_keys = self.keys[order]
+        wanted = np.asarray(list(keys), dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(len(sorted_keys) - 1, 0))
+        found = (sorted_keys[at] == wanted) if len(sorted_keys) else np.zeros(len(wanted), dtype=bool)
+        scores = np.zeros(len(wanted), dtype=np.float64)
+        scores[found] = self.scores[order][at[found]]
+        return scores
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What reasons are made of: the library's attribute pair counts and each garment's value."""
+
+    pairs: PairCounts | None
+    query_values: tuple[str, ...]
+    candidate_value: Callable[[int], str]
+
+
+def rank_slot(
+    *,
+    slot: str,
+    method: Method,
+    k: int,
+    library: Sequence[Suggestion],
+    compat: CompatScores | None,
+    blend: BlendWeights | None,
+    facts: Mapping[int, CatalogFacts],
+    filters: ShopFilters,
+    vectors: Callable[[Sequence[int]], NDArray[np.float32]],
+    diversity: float,
+    evidence: Evidence,
+    exclude: Sequence[int] = (),
+    pool: int,
+) -> SlotAnswer:
+    """Up to k suggestions of `slot`, best first. `library` is the library method's ranking (pool
+    deep), `compat` the compatibility scores (None: no model, compat and blend cannot run), `vectors`
+    gives the embeddings diversity compares, `exclude` the shopper's own items."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if method is not Method.LIBRARY and compat is None:
+        raise ValueError(f"method {method} needs compatibility scores")
+    excluded = set(exclude)
+    by_library = {s.catalog_item: s for s in library if s.catalog_item not in excluded}
+    keys = list(by_library)
+    if method is not Method.LIBRARY:
+        assert compat is not None
+        compat_keys = compat.top(pool, exclude=list(excluded))
+        keys = compat_keys if method is Method.COMPAT else list(dict.fromkeys(keys + compat_keys))
+    if not keys:
+        return SlotAnswer(
+            slot, (), NO_LIBRARY_PATH if method is Method.LIBRARY else NO_CATALOG.format(slot=slot)
+        )
+
+    library_scores = np.array([by_library[key].score if key in by_library else 0.0 for key in keys])
+    if method is Method.LIBRARY:
+        relevance = library_scores
+    else:
+        assert compat is not None
+        compat_scores = compat.of(keys)
+        relevance = (
+            compat_scores
+            if method is Method.COMPAT
+            else blend_scores(blend or BlendWeights(), compat_scores, library_scores)
+        )
+    order = np.lexsort((np.asarray(keys), -relevance))
+    ranked_keys = [keys[i] for i in order]
+    score_of = {keys[i]: float(relevance[i]) for i in order}
+
+    kept = apply_filters(ranked_keys, facts, filters)[: max(k * DIVERSITY_POOL, k)]
+    if not kept:
+        return SlotAnswer(slot, (), ALL_FILTERED.format(slot=slot))
+    picks = mmr([score_of[key] for key in kept], vectors(kept), k, diversity=diversity)
+    rows = []
+    for position in picks:
+        key = kept[position]
+        support = by_library[key].outfits if key in by_library else ()
+        reason = explain(
+            supporting_outfits=support,
+            query_values=evidence.query_values,
+            candidate_value=evidence.candidate_value(key),
+            pairs=evidence.pairs,
+        )
+        rows.append(Ranked(slot=slot, catalog_item=key, score=score_of[key], reason=reason))
+    return SlotAnswer(slot, tuple(rows))
