@@ -29,7 +29,7 @@ from recsys.suggest import complete_the_look as recsys_complete_the_look
 
 from . import selectors
 from .categories import UnmappedCategory, slot_for_category_name
-from .models import ImageAnalysis, LibraryOutfitItem
+from .models import ImageAnalysis, LibraryOutfitItem, embedding_vector
 
 METHODS = ("library", "compat", "blend", "cosine")
 
@@ -241,7 +241,7 @@ def _catalog(index: IndexSet, external_ids: set[str] | None = None) -> dict[str,
     )
     # An "ok" analysis always stores its embedding (services._analysis_save): the column is never NULL here.
     return {
-        ext: _Garment(pk, ext, slot, np.frombuffer(bytes(cast("bytes | memoryview", blob)), dtype=np.float32))
+        ext: _Garment(pk, ext, slot, embedding_vector(cast("bytes | memoryview", blob)))
         for ext, pk, slot, blob in values
     }
 

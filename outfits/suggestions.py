@@ -33,7 +33,7 @@ from recsys.rank.filters import CatalogFacts, ShopFilters
 from recsys.rank.policy import OVERFETCH, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import PairCounts
 from recsys.slots import CATALOG
-from recsys.suggest import LibraryPiece
+from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.artefact import ArtefactError
 
@@ -244,35 +244,14 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
         own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
         filters = replace(filters, exclude_types=filters.exclude_types | own_types)
     pool = query.k * DIVERSITY_POOL * OVERFETCH
-
-    library: dict[str, list[Any]] = {}
-    if method is not Method.COMPAT:
-        outfits_for = _memoised(selectors.library_pieces_for)
-        for slot in query.wanted_slots:
-            library[slot] = library_ranking(
-                index,
-                queries=[(g.embedding, g.slot) for g in garments],
-                wanted_slot=slot,
-                outfits_for=outfits_for,
-                k=pool,
-                exclude_catalog=own_items,
-            )
+    library = (
+        _library_candidates(index, garments, query.wanted_slots, pool, own_items)
+        if method is not Method.COMPAT
+        else {}
+    )
     compat: dict[str, CompatScores | None] = dict.fromkeys(query.wanted_slots)
     if model is not None and method is not Method.LIBRARY:
-        embedded = model.embed(
-            garment_inputs(
-                [g.compat_row for g in garments],
-                image_dim=model.scorer.image_width,
-                text_dim=model.text_width,
-            )
-        )
-        for slot in query.wanted_slots:
-            vectors = index.compat_vectors(slot)
-            if vectors is None:
-                compat[slot] = CompatScores(np.zeros(0, np.int64), np.zeros(0, np.float32))
-                continue
-            outfit_query = model.scorer.outfit_query(embedded, [g.slot for g in garments], slot)
-            compat[slot] = CompatScores(index.keys(CATALOG, slot), np.asarray(vectors @ outfit_query))
+        compat.update(_compat_scores(index, model, garments, query.wanted_slots))
 
     candidates = {s.catalog_item for rows in library.values() for s in rows}
     for scores in compat.values():
@@ -305,6 +284,44 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
             )
         )
     return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers))
+
+
+def _library_candidates(
+    index: IndexSet, garments: Sequence[ShopperGarment], slots: Sequence[str], pool: int, own_items: list[int]
+) -> dict[str, list[Suggestion]]:
+    """The library method's ranking per slot, `pool` deep, with the outfits behind each."""
+    outfits_for = _memoised(selectors.library_pieces_for)
+    return {
+        slot: library_ranking(
+            index,
+            queries=[(g.embedding, g.slot) for g in garments],
+            wanted_slot=slot,
+            outfits_for=outfits_for,
+            k=pool,
+            exclude_catalog=own_items,
+        )
+        for slot in slots
+    }
+
+
+def _compat_scores(
+    index: IndexSet, model: CompatModel, garments: Sequence[ShopperGarment], slots: Sequence[str]
+) -> dict[str, CompatScores]:
+    """The compatibility score of every catalog item of each slot against the shopper's garments:
+    one product with the build's vectors per slot."""
+    rows = [g.compat_row for g in garments]
+    embedded = model.embed(
+        garment_inputs(rows, image_dim=model.scorer.image_width, text_dim=model.text_width)
+    )
+    scores = {}
+    for slot in slots:
+        vectors = index.compat_vectors(slot)
+        if vectors is None:  # the catalog has nothing of this slot
+            scores[slot] = CompatScores(np.zeros(0, np.int64), np.zeros(0, np.float32))
+            continue
+        query = model.scorer.outfit_query(embedded, [g.slot for g in garments], slot)
+        scores[slot] = CompatScores(index.keys(CATALOG, slot), np.asarray(vectors @ query))
+    return scores
 
 
 def _colour_of(colours: Mapping[int, str], key: int) -> str:
