@@ -221,7 +221,13 @@ def _fit_blend(
 
     from . import selectors
 
-    index = selectors.active_index(model_spec=model_spec)
+    from recsys.index import IndexNotFound, ManifestMismatch
+
+    try:
+        index = selectors.active_index(model_spec=model_spec)
+    except (IndexNotFound, ManifestMismatch) as exc:  # the active build's files are gone or damaged
+        report(f"the active index cannot be read ({exc})")
+        index = None
     if index is None or not result.validation_fitb:
         report("no index built for this model: the blend is not fitted (build_index, then train again)")
         return None

@@ -52,7 +52,14 @@ def item(request: HttpRequest, external_id: str) -> HttpResponse:
         CatalogItem.objects.select_related("category__parent"), external_id=external_id
     )
     asked = request.GET.get("method", "")
-    context: dict[str, object] = {"item": garment, "groups": [], "error": "", "empty_slots": {}}
+    context: dict[str, object] = {
+        "item": garment,
+        "groups": [],
+        "error": "",
+        "empty_slots": {},
+        "method": asked,
+        "methods": [m.value for m in Method],
+    }
     try:
         answer = suggestions.suggest_for(
             [garment],
@@ -64,7 +71,6 @@ def item(request: HttpRequest, external_id: str) -> HttpResponse:
             groups=_suggestion_groups(plain),
             empty_slots=plain["empty_slots"],
             method=answer.method.value,
-            methods=[m.value for m in Method],
         )
     except (selectors.NoIndex, selectors.NotAnalysed, suggestions.MethodUnavailable) as exc:
         context["error"] = str(exc)

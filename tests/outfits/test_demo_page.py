@@ -22,6 +22,14 @@ def test_item_page_shows_what_completes_the_look() -> None:
     assert top is not None
     page = Client().get(f"/demo/items/{top.external_id}/").content.decode()
     assert "Complete the look" in page and 'class="card suggestion"' in page
+    assert '<option value="library" selected>' in page  # the ranking method, switchable
+
+
+def test_item_page_says_when_a_method_cannot_run() -> None:
+    top = CatalogItem.objects.filter(category__slot="top").first()
+    assert top is not None
+    page = Client().get(f"/demo/items/{top.external_id}/", {"method": "compat"}).content.decode()
+    assert "needs a compatibility model" in page and "train_compat" in page
 
 
 def test_upload_shows_the_look_and_bad_files_get_a_message(django_capture_on_commit_callbacks: Any) -> None:

@@ -51,7 +51,15 @@ def test_trains_stores_and_is_measured_on_another_season(
 ) -> None:
     out = tmp_path / "train.json"
     call_command(
-        "train_compat", "--epochs", "4", "--validation-share", "0.2", "--json", str(out), verbosity=0
+        "train_compat",
+        "--epochs",
+        "4",
+        "--validation-share",
+        "0.2",
+        "--json",
+        str(out),
+        "--no-build",
+        verbosity=0,
     )
     figures = json.loads(out.read_text())
     assert 0.0 <= figures["metrics"]["validation/fitb"] <= 1.0
@@ -69,7 +77,8 @@ def test_trains_stores_and_is_measured_on_another_season(
         assert "method=compat" in capsys.readouterr().out.strip().splitlines()[-1]
         result = json.loads((tmp_path / "e.json").read_text())
         assert result["n"] > 0
-    assert model.blend is not None  # fitted on validation: an index was built
+    # fitted on the validation questions (an index was built), and measured there
+    assert model.blend is not None and "validation/fitb_blend" in figures["metrics"]
     for method in ("cosine", "blend", "library"):
         call_command("evaluate", "compat", str(compat), "--method", method)
         assert f"method={method}" in capsys.readouterr().out.strip().splitlines()[-1]
@@ -94,3 +103,16 @@ def test_no_approved_outfit_is_a_clear_error(compat_dir: Path) -> None:
     LibraryOutfit.objects.update(status=LibraryOutfit.Status.PENDING)
     with pytest.raises(CommandError, match="approved library outfits"):
         call_command("train_compat", verbosity=0)
+
+
+def test_training_builds_the_index_again_with_the_models_catalog_vectors(
+    compat_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from outfits.selectors import active_index
+
+    out = tmp_path / "train.json"
+    call_command("train_compat", "--epochs", "2", "--validation-share", "0.2", "--json", str(out))
+    assert "suggestions now blend both methods" in capsys.readouterr().out
+    index = active_index()
+    assert index is not None and index.compat_model == json.loads(out.read_text())["artefact"]
+    assert all(index.compat_vectors(slot) is not None for slot in index.slots("catalog"))
