@@ -277,7 +277,7 @@ def compat_model(model_spec: str, artefact_id: str | None = None) -> CompatModel
 
     pointer = Path(settings.MODELS_DIR) / "compat" / ACTIVE_FILE
     active = pointer.read_text().strip() if pointer.is_file() else None
-    pinned = artefact_id or getattr(settings, "CTL_COMPAT_ARTEFACT", "") or None
+    pinned = artefact_id or settings.CTL_COMPAT_ARTEFACT
     key = (model_spec, pinned or active)
     with _model_lock:
         if key not in _loaded:

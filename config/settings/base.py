@@ -113,6 +113,9 @@ CTL_VISION_MODEL = env.str("CTL_VISION_MODEL", default="ctl-effnetlite0-minilm")
 CTL_VISION_WEIGHTS = env.str("CTL_VISION_WEIGHTS", default="") or None
 # The trained garment model (train_vision activates each new one); a folder or artefact id pins one.
 CTL_VISION_ARTEFACT = env.str("CTL_VISION_ARTEFACT", default="") or None
+# The compatibility model index builds and evaluation use (train_compat activates each new one); an
+# artefact id pins another, to compare two models on the same questions.
+CTL_COMPAT_ARTEFACT = env.str("CTL_COMPAT_ARTEFACT", default="") or None
 CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
