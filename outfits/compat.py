@@ -215,13 +215,12 @@ def _fit_blend(
     Adds the library's and the blend's validation accuracy to result.metrics."""
     from recsys.compat.features import input_matrix
     from recsys.evaluate import fitb_accuracy
+    from recsys.index import IndexNotFound, ManifestMismatch
     from recsys.rank.blend import blend_scores, fit_blend
     from recsys.slots import LIBRARY
     from recsys.suggest import library_scores
 
     from . import selectors
-
-    from recsys.index import IndexNotFound, ManifestMismatch
 
     try:
         index = selectors.active_index(model_spec=model_spec)

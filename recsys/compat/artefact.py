@@ -22,7 +22,7 @@ from vision.artefact import Artefact, ArtefactError, ArtefactKind, activate, act
 
 from ..rank.blend import BlendWeights
 from .features import AttributeVocabulary, GarmentInputs, input_matrix
-from .model import WEIGHT_NAMES, CompatScorer
+from .model import CompatScorer
 
 WEIGHTS_FILE: Final = "weights.npz"
 COMPAT: Final = ArtefactKind(
@@ -115,7 +115,7 @@ def load_compat_model(
             "run `manage.py train_compat` again"
         )
     with np.load(artefact.file(WEIGHTS_FILE)) as saved:
-        weights = {name: saved[name] for name in WEIGHT_NAMES if name in saved}
+        weights = {name: saved[name] for name in saved.files}
     try:
         scorer = CompatScorer(weights)
     except ValueError as exc:

@@ -45,47 +45,101 @@ def slot_pairs(slots: Sequence[str] = SLOTS) -> dict[tuple[str, str], int]:
     return rows
 
 
+def member_weights(weights: Mapping[str, NDArray[np.float32]]) -> list[dict[str, NDArray[np.float32]]]:
+    """The members of saved weights: plain names are one model, "m<i>/<name>" an ensemble."""
+    if not any("/" in name for name in weights):
+        return [dict(weights)]
+    members: dict[int, dict[str, NDArray[np.float32]]] = {}
+    for name, value in weights.items():
+        prefix, _, plain = name.partition("/")
+        if not prefix.startswith("m") or not prefix[1:].isdigit() or not plain:
+            raise ValueError(f"compatibility weight {name!r} is neither a name nor m<i>/<name>")
+        members.setdefault(int(prefix[1:]), {})[plain] = value
+    if sorted(members) != list(range(len(members))):
+        raise ValueError(f"compatibility members {sorted(members)} are not numbered 0..n-1")
+    return [members[i] for i in range(len(members))]
+
+
 @dataclass(frozen=True)
 class CompatScorer:
-    """The trained model in numpy: embed garments, score candidates against outfits."""
+    """The trained model in numpy: embed garments, score candidates against outfits.
+
+    An ensemble of members (the same model trained from several initialisations) is one scorer: the
+    mean of the members' scores is a single weighted dot product over the members' encoder vectors
+    side by side, then the image embedding once (its per-member weights add up), so serving treats
+    one model and an ensemble alike.
+    """
 
     weights: Mapping[str, NDArray[np.float32]]
     slots: tuple[str, ...] = SLOTS
 
     def __post_init__(self) -> None:
-        missing = [name for name in WEIGHT_NAMES if name not in self.weights]
-        if missing:
-            raise ValueError(f"compatibility weights lack {', '.join(missing)}")
-        # Scale folded into each slot pair's weights once: scoring is then one product per piece.
-        scale = float(np.exp(np.asarray(self.weights["log_scale"]).reshape(-1)[0]))
-        scaled = (np.asarray(self.weights["pair_weights"]) * scale).astype(np.float32)
+        members = member_weights(self.weights)
+        for i, member in enumerate(members):
+            missing = [name for name in WEIGHT_NAMES if name not in member]
+            if missing:
+                raise ValueError(f"compatibility weights of member {i} lack {', '.join(missing)}")
+        widths = {(m["hidden.weight"].shape[1], _image_width(m)) for m in members}
+        if len(widths) != 1:
+            raise ValueError(f"compatibility members read inputs of different widths: {sorted(widths)}")
         rows = slot_pairs(self.slots)
-        object.__setattr__(self, "_pairs", {pair: scaled[row] for pair, row in rows.items()})
+        n = len(members)
+        encoder_parts: list[NDArray[np.float32]] = []
+        image_part = np.zeros((max(rows.values()) + 1, _image_width(members[0])), dtype=np.float32)
+        for member in members:
+            # Scale folded into each slot pair's weights once: scoring is then one product per piece.
+            scale = float(np.exp(np.asarray(member["log_scale"]).reshape(-1)[0]))
+            scaled = np.asarray(member["pair_weights"], dtype=np.float32) * scale / n
+            encoder_width = member["out.weight"].shape[0]
+            encoder_parts.append(scaled[:, :encoder_width])
+            image_part += scaled[:, encoder_width:]
+        pairs = np.concatenate([*encoder_parts, image_part], axis=1).astype(np.float32)
+        object.__setattr__(self, "_members", members)
+        object.__setattr__(self, "_pairs", {pair: pairs[row] for pair, row in rows.items()})
+
+    @classmethod
+    def ensemble(cls, members: Sequence[Mapping[str, NDArray[np.float32]]]) -> CompatScorer:
+        """One scorer from several members' weights (each as build_net(...).arrays() gives them)."""
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        if len(members) == 1:
+            return cls(dict(members[0]))
+        return cls(
+            {f"m{i}/{name}": value for i, member in enumerate(members) for name, value in member.items()}
+        )
+
+    @property
+    def members(self) -> int:
+        return len(self._member_list())
+
+    def _member_list(self) -> list[dict[str, NDArray[np.float32]]]:
+        members: list[dict[str, NDArray[np.float32]]] = self._members  # type: ignore[attr-defined]
+        return members
 
     @property
     def input_width(self) -> int:
-        return int(self.weights["hidden.weight"].shape[1])
-
-    @property
-    def dim(self) -> int:
-        """Width of the scored vector: the encoder's output plus the image embedding."""
-        return int(self.weights["pair_weights"].shape[1])
+        return int(self._member_list()[0]["hidden.weight"].shape[1])
 
     @property
     def image_width(self) -> int:
-        return self.dim - int(self.weights["out.weight"].shape[0])
+        return _image_width(self._member_list()[0])
+
+    @property
+    def dim(self) -> int:
+        """Width of the scored vector: the members' encoder outputs, then the image embedding."""
+        return sum(int(m["out.weight"].shape[0]) for m in self._member_list()) + self.image_width
 
     def embed(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Each garment's scored vector: the encoder's unit vector, then its image embedding (the
-        first columns of recsys.compat.features.input_matrix)."""
+        """Each garment's scored vector: each member's encoder unit vector, then its image embedding
+        (the first columns of recsys.compat.features.input_matrix)."""
         if inputs.ndim != 2 or inputs.shape[1] != self.input_width:
             raise ValueError(f"inputs of shape {inputs.shape}, expected (n, {self.input_width})")
-        w = self.weights
-        hidden = np.maximum(inputs @ w["hidden.weight"].T + w["hidden.bias"], 0.0)
-        out = hidden @ w["out.weight"].T + w["out.bias"]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        unit = out / np.maximum(norms, 1e-12)
-        joined: NDArray[np.float32] = np.concatenate([unit, inputs[:, : self.image_width]], axis=1).astype(
+        parts = []
+        for w in self._member_list():
+            hidden = np.maximum(inputs @ w["hidden.weight"].T + w["hidden.bias"], 0.0)
+            out = hidden @ w["out.weight"].T + w["out.bias"]
+            parts.append(out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12))
+        joined: NDArray[np.float32] = np.concatenate([*parts, inputs[:, : self.image_width]], axis=1).astype(
             np.float32
         )
         return joined
@@ -129,7 +183,19 @@ class CompatScorer:
         return total / pairs if pairs else 0.0
 
     def as_arrays(self) -> dict[str, NDArray[np.float32]]:
-        return {name: np.asarray(self.weights[name], dtype=np.float32) for name in WEIGHT_NAMES}
+        """The weights to save: plain names for one model, m<i>/<name> for each member of an ensemble."""
+        members = self._member_list()
+        if len(members) == 1:
+            return {name: np.asarray(members[0][name], dtype=np.float32) for name in WEIGHT_NAMES}
+        return {
+            f"m{i}/{name}": np.asarray(member[name], dtype=np.float32)
+            for i, member in enumerate(members)
+            for name in WEIGHT_NAMES
+        }
+
+
+def _image_width(member: Mapping[str, NDArray[np.float32]]) -> int:
+    return int(member["pair_weights"].shape[1] - member["out.weight"].shape[0])
 
 
 def build_net(

@@ -52,6 +52,9 @@ class CompatSettings:
     input_dropout: float = 0.2  # share of garments whose text and attributes a step hides
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
+    # Members of the ensemble: the same model from different initialisations and batch orders, each
+    # early-stopped on the same validation outfits; their scores are averaged (one scorer).
+    members: int = 1
 
 
 @dataclass(frozen=True)
@@ -181,13 +184,10 @@ def train_compat_model(
     when the library cannot be split or yields no question.
     """
     import torch
-    from tqdm import tqdm
 
     from .split import SplitError
 
     started = time.perf_counter()
-    torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
     try:
         split = split_outfits(
             library.outfits, shares={VALIDATION: settings.validation_share}, seed=settings.seed
@@ -204,22 +204,11 @@ def train_compat_model(
         )
     vocabulary = AttributeVocabulary.fit([library.inputs.attributes[r] for r in train_rows])
     matrix = input_matrix(library.inputs, vocabulary)
-    x = torch.from_numpy(matrix)
     image_width = library.inputs.image.shape[1]
     # Columns a step may hide: text, attributes and the has_text flag (the image always stays).
     hideable = torch.zeros(matrix.shape[1], dtype=torch.bool)
     hideable[image_width:] = True
     hideable[-2] = False  # has_image
-    net = build_net(
-        matrix.shape[1],
-        image_width=image_width,
-        hidden=settings.hidden,
-        dim=settings.dim,
-        dropout=settings.dropout,
-    )
-    optimiser = torch.optim.AdamW(
-        net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
-    )
     pools = _NegativePools(library, train_rows, settings.negatives)
     # slot_rows[i, j]: the pair_weights row of slots i and j (SLOTS order).
     pair_row = slot_pairs()
@@ -229,10 +218,111 @@ def train_compat_model(
     if not blanks:
         raise CompatTrainingError("no training outfit has two garments")
 
+    trained: list[_Member] = []
+    for member in range(settings.members):
+        checkpoint = Path(work_dir) / f"compat-checkpoint-m{member}.pt" if work_dir else None
+        trained.append(
+            _train_member(
+                member,
+                _MemberData(library, settings, matrix, hideable, pools, blanks, training_outfits, questions),
+                garment_slot=garment_slot,
+                slot_rows=slot_rows,
+                checkpoint=checkpoint,
+                resume=resume,
+                progress=progress,
+                report=report,
+            )
+        )
+    scorer = CompatScorer.ensemble([m.weights for m in trained])
+    final = score_fitb(scorer, scorer.embed(matrix), library.slots, questions)
+    metrics = {f"validation/{k}": v for k, v in final.items()}
+    if settings.members > 1:
+        metrics["validation/fitb_first_member"] = trained[0].best
+        report(
+            f"ensemble of {settings.members}: validation fitb {final['fitb']:.3f} "
+            f"(members {', '.join(f'{m.best:.3f}' for m in trained)})"
+        )
+    return CompatResult(
+        scorer=scorer,
+        vocabulary=vocabulary,
+        metrics=metrics,
+        counts={
+            "garments": len(library.keys),
+            "outfits": len(library.outfits),
+            "training_outfits": len(training_outfits),
+            "training_garments": len(train_rows),
+            "validation_outfits": len(split.outfits[VALIDATION]),
+            "validation_garments": len(split.items(VALIDATION)),
+            "validation_questions": len(questions.fitb),
+            "best_epoch": trained[0].best_epoch,
+            "epochs": trained[0].epochs,
+            "members": settings.members,
+        },
+        history=[row for m in trained for row in m.history],
+        seconds=time.perf_counter() - started,
+        validation_fitb=questions.fitb,
+        validation_outfits=sorted(split.outfits[VALIDATION]),
+    )
+
+
+@dataclass(frozen=True)
+class _MemberData:
+    """What every member trains and validates on (shared, read-only)."""
+
+    library: LibraryGarments
+    settings: CompatSettings
+    matrix: NDArray[np.float32]
+    hideable: Any
+    pools: _NegativePools
+    blanks: list[tuple[int, int]]
+    outfits: list[list[int]]
+    questions: _Questions
+
+
+@dataclass
+class _Member:
+    weights: dict[str, NDArray[np.float32]]
+    best: float
+    best_epoch: int
+    epochs: int
+    history: list[dict[str, float]]
+
+
+def _train_member(
+    member: int,
+    data: _MemberData,
+    *,
+    garment_slot: NDArray[np.int64],
+    slot_rows: NDArray[np.int64],
+    checkpoint: Path | None,
+    resume: bool,
+    progress: bool,
+    report: Callable[[str], None],
+) -> _Member:
+    """One member: its own initialisation and batch order (seed + member), early-stopped on the
+    shared validation questions, checkpointed every epoch so training can resume."""
+    import torch
+    from tqdm import tqdm
+
+    settings, library, matrix = data.settings, data.library, data.matrix
+    seed = settings.seed + 1000 * member
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(matrix)
+    net = build_net(
+        matrix.shape[1],
+        image_width=library.inputs.image.shape[1],
+        hidden=settings.hidden,
+        dim=settings.dim,
+        dropout=settings.dropout,
+    )
+    optimiser = torch.optim.AdamW(
+        net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
     state: dict[str, Any] = {"epoch": 0, "best": -1.0, "best_epoch": 0, "bad": 0, "history": []}
     best_weights: dict[str, Any] | None = None
-    checkpoint = Path(work_dir) / "compat-checkpoint.pt" if work_dir else None
-    fingerprint = _fingerprint(library, settings)
+    fingerprint = _fingerprint(library, settings) + f"/m{member}"
+    label = f"member {member}, " if settings.members > 1 else ""
     if resume and checkpoint is not None and checkpoint.is_file():
         saved = torch.load(checkpoint, weights_only=False)
         if saved["fingerprint"] != fingerprint:
@@ -244,20 +334,19 @@ def train_compat_model(
         rng = saved["rng"]
         torch.set_rng_state(saved["torch_rng"])
         state, best_weights = saved["state"], saved["best_weights"]
-        report(f"resuming after epoch {state['epoch']}")
-
+        report(f"{label}resuming after epoch {state['epoch']}")
     while state["epoch"] < settings.max_epochs and state["bad"] < settings.patience:
         epoch = state["epoch"] + 1
         net.train()
-        order = rng.permutation(len(blanks))
+        order = rng.permutation(len(data.blanks))
         steps = range(0, len(order), settings.batch_size)
         running = 0.0
         for start in tqdm(
-            steps, desc=f"epoch {epoch}/{settings.max_epochs}", unit="batch", disable=not progress
+            steps, desc=f"{label}epoch {epoch}/{settings.max_epochs}", unit="batch", disable=not progress
         ):
-            batch = [blanks[i] for i in order[start : start + settings.batch_size]]
+            batch = [data.blanks[i] for i in order[start : start + settings.batch_size]]
             loss = _step_loss(
-                net, x, hideable, settings, batch, training_outfits, pools, garment_slot, slot_rows, rng
+                net, x, data.hideable, settings, batch, data.outfits, data.pools, garment_slot, slot_rows, rng
             )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -265,10 +354,11 @@ def train_compat_model(
             running += float(loss.detach()) * len(batch)
         scorer = CompatScorer(net.arrays())
         net.eval()
-        metrics = score_fitb(scorer, scorer.embed(matrix), library.slots, questions)
-        state["history"].append({"epoch": epoch, "loss": running / len(blanks), **metrics})
+        metrics = score_fitb(scorer, scorer.embed(matrix), library.slots, data.questions)
+        loss = running / len(data.blanks)
+        state["history"].append({"member": member, "epoch": epoch, "loss": loss, **metrics})
         report(
-            f"epoch {epoch}: loss {running / len(blanks):.3f}, validation fitb {metrics['fitb']:.3f}"
+            f"{label}epoch {epoch}: loss {loss:.3f}, validation fitb {metrics['fitb']:.3f}"
             + (f", auc {metrics['auc']:.3f}" if "auc" in metrics else "")
         )
         if metrics["fitb"] > state["best"]:
@@ -296,28 +386,13 @@ def train_compat_model(
     if best_weights is not None:
         net.load_state_dict(best_weights)
     net.eval()
-    scorer = CompatScorer(net.arrays())
-    final = score_fitb(scorer, scorer.embed(matrix), library.slots, questions)
-    report(f"best epoch {state['best_epoch']} of {state['epoch']} (early stopping on validation fitb)")
-    return CompatResult(
-        scorer=scorer,
-        vocabulary=vocabulary,
-        metrics={f"validation/{k}": v for k, v in final.items()},
-        counts={
-            "garments": len(library.keys),
-            "outfits": len(library.outfits),
-            "training_outfits": len(training_outfits),
-            "training_garments": len(train_rows),
-            "validation_outfits": len(split.outfits[VALIDATION]),
-            "validation_garments": len(split.items(VALIDATION)),
-            "validation_questions": len(questions.fitb),
-            "best_epoch": int(state["best_epoch"]),
-            "epochs": int(state["epoch"]),
-        },
+    report(f"{label}best epoch {state['best_epoch']} of {state['epoch']} (early stopping on validation fitb)")
+    return _Member(
+        weights=net.arrays(),
+        best=float(state["best"]),
+        best_epoch=int(state["best_epoch"]),
+        epochs=int(state["epoch"]),
         history=list(state["history"]),
-        seconds=time.perf_counter() - started,
-        validation_fitb=questions.fitb,
-        validation_outfits=sorted(split.outfits[VALIDATION]),
     )
 
 

@@ -121,6 +121,43 @@ def test_numpy_scorer_matches_the_torch_net() -> None:
     assert np.allclose(got, expected.detach().numpy()[0], atol=1e-5)
 
 
+def test_an_ensemble_scores_the_mean_of_its_members_with_one_vector_each(tmp_path: Path) -> None:
+    import torch
+
+    torch.manual_seed(1)
+    members = []
+    for _ in range(3):
+        net = build_net(20, image_width=5, hidden=12, dim=6, dropout=0.0)
+        with torch.no_grad():
+            net.pair_weights.uniform_(-1, 1)
+        members.append(net.arrays())
+    ensemble = CompatScorer.ensemble(members)
+    alone = [CompatScorer(m) for m in members]
+    x = np.random.default_rng(0).standard_normal((6, 20)).astype(np.float32)
+    embedded = ensemble.embed(x)
+    assert ensemble.members == 3 and embedded.shape == (6, 3 * 6 + 5) == (6, ensemble.dim)
+    got = ensemble.outfit_scores(embedded[:2], ["top", "bottom"], embedded[2:], "shoes")
+    each = [s.outfit_scores(s.embed(x)[:2], ["top", "bottom"], s.embed(x)[2:], "shoes") for s in alone]
+    assert np.allclose(got, np.mean(each, axis=0), atol=1e-5)
+    # saved and loaded as one model
+    save_compat_model(
+        tmp_path, scorer=ensemble, vocabulary=AttributeVocabulary({}), image_model_spec="img@abc", manifest={}
+    )
+    loaded = load_compat_model(tmp_path, expect_image_model_spec="img@abc")
+    assert loaded is not None and loaded.scorer.members == 3
+    assert np.allclose(loaded.scorer.embed(x), embedded)
+
+
+def test_an_ensemble_trains_its_members_on_one_split() -> None:
+    library = colour_library(capsules=6)
+    lines: list[str] = []
+    settings = CompatSettings(max_epochs=2, patience=2, negatives=3, hidden=16, dim=8, members=2)
+    result = train_compat_model(library, settings=settings, progress=False, report=lines.append)
+    assert result.scorer.members == 2 and result.counts["members"] == 2
+    assert "validation/fitb_first_member" in result.metrics
+    assert any(line.startswith("ensemble of 2: validation fitb") for line in lines)
+
+
 def test_artefact_round_trip_and_a_mismatched_image_model_is_refused(tmp_path: Path) -> None:
     scorer = CompatScorer(build_net(10, image_width=4, hidden=4, dim=3, dropout=0.0).arrays())
     vocabulary = AttributeVocabulary.fit([{"colour_group": "NAVY"}] * 3)

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from recsys.compat.train import CompatSettings
+
 
 class Command(BaseCommand):
     help = (
@@ -24,6 +26,9 @@ class Command(BaseCommand):
             "--epochs", type=int, default=60, help="at most this many epochs (early stopping)"
         )
         parser.add_argument("--patience", type=int, default=8, help="epochs without progress before stopping")
+        parser.add_argument(
+            "--members", type=int, default=CompatSettings.members, help="models averaged into one (ensemble)"
+        )
         parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint")
         parser.add_argument(
             "--no-activate", action="store_true", help="write the artefact, keep the active one"
@@ -41,12 +46,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from outfits.compat import CannotTrainCompat, compat_train
         from outfits.selectors import newest_model_spec
-        from recsys.compat.train import CompatSettings, CompatTrainingError
+        from recsys.compat.train import CompatTrainingError
 
         if not 0 < options["validation_share"] < 0.5:
             raise CommandError("--validation-share must be between 0 and 0.5")
-        if options["epochs"] < 1 or options["patience"] < 1:
-            raise CommandError("--epochs and --patience must be at least 1")
+        if options["epochs"] < 1 or options["patience"] < 1 or not 1 <= options["members"] <= 10:
+            raise CommandError("--epochs and --patience must be at least 1, --members between 1 and 10")
         model_spec = newest_model_spec()
         if model_spec is None:
             raise CommandError("no garment is analysed yet: run `manage.py analyze_garments --kind library`")
@@ -55,6 +60,7 @@ class Command(BaseCommand):
             validation_share=options["validation_share"],
             max_epochs=options["epochs"],
             patience=options["patience"],
+            members=options["members"],
         )
         work_dir = options["work_dir"] or Path(settings.MODELS_DIR) / "compat" / "_work"
         try:
