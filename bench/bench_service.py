@@ -92,13 +92,13 @@ def bench_latency(calls: int, methods: list[str]) -> dict[str, list[float]]:
     rng = np.random.default_rng(0)
     picks = [analysed[i] for i in rng.integers(0, len(analysed), size=calls)]
     for method in methods:  # warm-up: index, compatibility model and library pairs loaded
-        client.get(f"/api/v1/items/{picks[0]}/complete-the-look/", {"k": 8, "method": method})
+        client.get(f"/api/v1/items/{picks[0]}/complete-the-look/", {"k": "8", "method": method})
     timings: dict[str, list[float]] = {method: [] for method in methods}
     for external_id in picks:
         for method in methods:
             started = time.perf_counter()
             response = client.get(
-                f"/api/v1/items/{external_id}/complete-the-look/", {"k": 8, "method": method}
+                f"/api/v1/items/{external_id}/complete-the-look/", {"k": "8", "method": method}
             )
             timings[method].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.content
