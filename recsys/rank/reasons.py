@@ -32,8 +32,12 @@ class PairCounts:
 
     def __init__(self, outfits: Iterable[Sequence[str]]) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._values: Counter[str] = Counter()  # outfits wearing each value
+        self.outfits = 0
         for values in outfits:
             present = sorted({v for v in values if v})
+            self.outfits += 1
+            self._values.update(present)
             for i, a in enumerate(present):
                 for b in present[i:]:
                     # a pair of equal values needs two pieces wearing it
@@ -42,6 +46,12 @@ class PairCounts:
 
     def count(self, a: str, b: str) -> int:
         return self._counts.get((a, b) if a <= b else (b, a), 0)
+
+    def lift(self, a: str, b: str) -> float:
+        """How much more often the pair is worn than if the two values were picked independently: a
+        pair of basics (black with white) is common without being a choice."""
+        expected = self._values[a] * self._values[b] / self.outfits if self.outfits else 0.0
+        return self.count(a, b) / expected if expected else 0.0
 
 
 def _words(value: str) -> str:
@@ -55,16 +65,21 @@ def explain(
     candidate_value: str,
     pairs: PairCounts | None,
 ) -> Reason:
-    """The reason for one suggestion: its strongest supporting outfits, and the best-attested pair
-    of the candidate's value with one of the query garments' values."""
+    """The reason for one suggestion: its strongest supporting outfits, and the pairing of the
+    candidate's value with one of the query garments' values that stylists choose most deliberately
+    (highest lift among pairs worn in at least MIN_OUTFITS outfits), with its count."""
     matches: list[str] = []
     if pairs is not None and candidate_value:
-        counted = sorted(
-            ((pairs.count(v, candidate_value), v) for v in set(query_values) if v),
-            key=lambda pair: (-pair[0], pair[1]),
+        attested = sorted(
+            (
+                (pairs.lift(v, candidate_value), pairs.count(v, candidate_value), v)
+                for v in set(query_values)
+                if v and pairs.count(v, candidate_value) >= MIN_OUTFITS
+            ),
+            key=lambda pair: (-pair[0], -pair[1], pair[2]),
         )
-        if counted and counted[0][0] >= MIN_OUTFITS:
-            count, value = counted[0]
+        if attested:
+            _, count, value = attested[0]
             matches.append(
                 f"{_words(value)} goes with {_words(candidate_value)} in {count} stylist outfits"
                 if value != candidate_value

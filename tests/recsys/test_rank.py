@@ -97,3 +97,18 @@ def test_reasons_name_outfits_and_a_well_attested_colour_pair() -> None:
     assert reason.matches == ("navy goes with camel in 14 stylist outfits",)
     rare = explain(supporting_outfits=[], query_values=["NAVY"], candidate_value="RED", pairs=pairs)
     assert rare.matches == ()  # two outfits are an accident, not a rule
+
+
+def test_a_reason_prefers_a_chosen_pairing_to_a_pair_of_basics() -> None:
+    # black is in every outfit: black-with-camel is frequent but says nothing; navy-camel is chosen
+    pairs = PairCounts(
+        [["BLACK", "NAVY", "CAMEL"]] * 6
+        + [["BLACK", "CAMEL"]] * 20
+        + [["BLACK", "WHITE"]] * 60
+        + [["BLACK", "NAVY"]] * 2
+    )
+    assert pairs.lift("NAVY", "CAMEL") > pairs.lift("BLACK", "CAMEL")
+    reason = explain(
+        supporting_outfits=[], query_values=["BLACK", "NAVY"], candidate_value="CAMEL", pairs=pairs
+    )
+    assert reason.matches == ("navy goes with camel in 6 stylist outfits",)
