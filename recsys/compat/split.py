@@ -24,6 +24,8 @@ import numpy as np
 TRAIN: Final = "train"
 VALIDATION: Final = "validation"
 TEST: Final = "test"
+# Finest Louvain resolution a split tries before it gives up on holding a part out.
+MAX_RESOLUTION: Final = 32.0
 
 OutfitId = TypeVar("OutfitId", bound=Hashable)
 ItemId = TypeVar("ItemId", bound=Hashable)
@@ -69,16 +71,39 @@ def split_outfits(
 
     Deterministic for a given seed and library (the graph is built in sorted order). A community
     larger than what a held-out part still needs goes to training, so held-out parts come out at or a
-    little under their share; SplitError when a held-out part ends up with no outfit at all.
+    little under their share. A tangled library (a few basics in every outfit) can have only
+    communities too large to hold out: the split then asks for finer ones (a higher Louvain
+    resolution, up to MAX_RESOLUTION), and raises SplitError when a held-out part is still empty.
     """
-    import networkx as nx  # training-side dependency only (requirements/ml.txt)
-
     if not shares or any(not 0 < share < 1 for share in shares.values()) or sum(shares.values()) >= 1:
         raise SplitError(f"held-out shares must be in (0, 1) and sum below 1, got {dict(shares)}")
     if TRAIN in shares:
         raise SplitError(f"{TRAIN!r} is what is left over; name only the held-out parts")
     if min_items < 1:
         raise SplitError(f"min_items must be at least 1, got {min_items}")
+    while True:
+        split = _split_at(outfits, shares=shares, seed=seed, min_items=min_items, resolution=resolution)
+        empty = [part for part in shares if not split.outfits[part]]
+        if not empty:
+            return split
+        if resolution * 2 > MAX_RESOLUTION:
+            raise SplitError(
+                f"no outfit could be held out for {empty[0]!r}: the library has {len(outfits)} outfits; "
+                "add outfits or lower min_items"
+            )
+        resolution *= 2
+
+
+def _split_at(
+    outfits: Mapping[OutfitId, Sequence[ItemId]],
+    *,
+    shares: Mapping[str, float],
+    seed: int,
+    min_items: int,
+    resolution: float,
+) -> OutfitSplit[OutfitId, ItemId]:
+    import networkx as nx  # training-side dependency only (requirements/ml.txt)
+
     graph = nx.Graph()
     outfit_nodes = sorted(outfits, key=repr)
     for outfit in outfit_nodes:
@@ -121,12 +146,6 @@ def split_outfits(
             kept_slots += len(own)
         else:
             dropped[part] += 1
-    for part in shares:
-        if not kept[part]:
-            raise SplitError(
-                f"no outfit could be held out for {part!r}: the library has {total} outfits; "
-                "add outfits or lower min_items"
-            )
     return OutfitSplit(
         outfit_part=outfit_part,
         item_part=item_part,

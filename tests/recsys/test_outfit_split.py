@@ -58,3 +58,13 @@ def test_rejects_impossible_shares(shares: dict[str, float]) -> None:
 def test_one_tangled_outfit_cannot_be_held_out() -> None:
     with pytest.raises(SplitError, match="no outfit could be held out"):
         split_outfits({"only": ["a", "b", "c"]}, shares={TEST: 0.2})
+
+
+def test_a_tangled_library_is_split_with_finer_communities() -> None:
+    # 60 outfits of 4 among 8 basics: at Louvain's default resolution every community is too big to
+    # hold out, so the split asks for finer ones rather than giving up.
+    rng = np.random.default_rng(0)
+    tangled = {f"o{i}": [f"basic{j}" for j in rng.choice(8, 4, replace=False)] for i in range(60)}
+    split = split_outfits(tangled, shares={VALIDATION: 0.15}, seed=0)
+    assert split.outfits[VALIDATION] and split.outfits[TRAIN]
+    assert not split.items(VALIDATION) & split.items(TRAIN)
