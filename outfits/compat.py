@@ -3,15 +3,16 @@
 Reads only (selectors), plus the one service that trains and stores a model. What a garment is to
 the model (recsys.compat.features): its image embedding and text embedding under the current image
 model, its category path (slot, family, type) and its predicted attributes (colour group, fabric,
-gender, ...). The predicted attributes are used for every garment, catalogued or not, so a
-catalog item, a library piece and an uploaded photo are described the same way.
+gender, ...) and, where the catalogue records them, its catalogued attributes, which override the
+prediction (vision.labels.catalogued_attributes): a catalog item, a library piece and an uploaded
+photo are described with the same names, a photo by prediction alone.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from recsys.compat.artefact import CompatModel, load_compat_model, save_compat_m
 from recsys.compat.features import GarmentInputs
 from recsys.compat.train import CompatResult, CompatSettings, LibraryGarments
 from recsys.rank.blend import BlendWeights
+from vision.labels import catalogued_attributes
 
 from .models import (
+    CatalogItem,
     Category,
     ImageAnalysis,
     LibraryOutfit,
@@ -63,13 +66,22 @@ def _path_names(categories: dict[int, Category], category_id: int) -> tuple[str,
     return node.slot, names.get("family", ""), names.get("type", "")
 
 
-def garment_attributes(slot: str, family: str, type_: str, predicted: dict[str, Any]) -> dict[str, str]:
-    """The attributes the model reads: the category path, then each predicted attribute's likeliest value."""
+def garment_attributes(
+    slot: str,
+    family: str,
+    type_: str,
+    predicted: dict[str, Any],
+    catalogued: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The attributes the model reads: the category path, each predicted attribute's likeliest
+    value, and the catalogue's own values where the garment has them (vision.labels
+    .catalogued_attributes): a shop's record beats the model's guess; a photo has only guesses."""
     found = {"slot": slot, "family": family, "type": type_}
     for name in _ATTRIBUTES:
         scores = predicted.get(name) or {}
         if scores:
             found[name] = max(scores, key=lambda value: scores[value])
+    found.update(catalogued or {})
     return {name: value for name, value in found.items() if value}
 
 
@@ -84,11 +96,22 @@ def compat_garments(
         rows = rows.filter(**{f"{subject}_id__in": list(keys)})
     values = list(
         rows.order_by(f"{subject}_id").values_list(
-            f"{subject}_id", f"{subject}__category_id", "embedding", "text_embedding", "attributes"
+            f"{subject}_id",
+            f"{subject}__category_id",
+            "embedding",
+            "text_embedding",
+            "attributes",
+            f"{subject}__attributes",
         )
     )
+    # Only catalog items have a gender field of their own (library rows keep it in attributes).
+    genders: dict[int, str] = (
+        dict(CatalogItem.objects.filter(pk__in=[row[0] for row in values]).values_list("pk", "gender"))
+        if kind == "catalog"
+        else {}
+    )
     categories = {c.pk: c for c in Category.objects.all()}
-    paths = [_path_names(categories, category_id) for _, category_id, _, _, _ in values]
+    paths = [_path_names(categories, row[1]) for row in values]
     return CompatGarments(
         keys=np.array([key for key, *_ in values], dtype=np.int64),
         slots=tuple(p[0] for p in paths),
@@ -96,8 +119,16 @@ def compat_garments(
         types=tuple(p[2] for p in paths),
         inputs=garment_inputs(
             [
-                (image, text, garment_attributes(*path, predicted or {}))
-                for path, (_, _, image, text, predicted) in zip(paths, values, strict=True)
+                (
+                    image,
+                    text,
+                    garment_attributes(
+                        *path,
+                        predicted or {},
+                        catalogued_attributes(stored or {}, gender=genders.get(key, "")),
+                    ),
+                )
+                for path, (key, _, image, text, predicted, stored) in zip(paths, values, strict=True)
             ],
             image_dim=widths[0],
             text_dim=widths[1],

@@ -36,6 +36,7 @@ from recsys.slots import CATALOG
 from recsys.suggest import LibraryPiece, Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.artefact import ArtefactError
+from vision.labels import catalogued_attributes
 
 from . import selectors
 from .compat import Blob, compat_model, garment_attributes, garment_inputs
@@ -150,7 +151,13 @@ def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[S
                 compat_row=(
                     image,
                     text,
-                    garment_attributes(category.slot, family, category.name, predicted or {}),
+                    garment_attributes(
+                        category.slot,
+                        family,
+                        category.name,
+                        predicted or {},
+                        catalogued_attributes(item.attributes or {}, gender=item.gender),
+                    ),
                 ),
                 catalog_item=item.pk,
             )

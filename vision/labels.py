@@ -11,6 +11,7 @@ Myntra's base colours are mapped into those groups and also kept as the finer `c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 # The slots a look is made of; same values as outfits.models.Slot and recsys.slots.SLOTS.
@@ -177,6 +178,37 @@ def myntra_attributes(row: dict[str, str]) -> dict[str, str]:
         "usage": row.get("usage", "").strip().lower() if row.get("usage", "").strip() != "NA" else "",
     }
     return {name: value for name, value in found.items() if value}
+
+
+def catalogued_attributes(stored: Mapping[str, str], *, gender: str = "") -> dict[str, str]:
+    """Attribute labels from a garment's catalogue fields as the importers store them (MANGO's
+    columns or Myntra's, whichever the row carries), in the names the model predicts, plus "colour":
+    the most specific colour the row names. `gender` is the catalog item's own field. A shop's own
+    fields (API upserts) give only the gender."""
+    if "master_category" in stored:  # a Myntra row: baseColour, season and usage kept by name
+        row = {
+            "baseColour": stored.get("colour", ""),
+            "gender": gender,
+            "season": stored.get("season", ""),
+            "usage": stored.get("usage", ""),
+        }
+        return myntra_attributes(row)
+    if "des_line" in stored or "des_color_specification_esp" in stored:  # a MANGO row
+        found = mango_attributes(
+            {
+                "des_agrup_color_eng": stored.get("colour", ""),
+                "des_fabric": stored.get("fabric", ""),
+                "des_sex": stored.get("des_sex", "") or gender,
+                "des_age": stored.get("des_age", ""),
+                "des_line": stored.get("des_line", ""),
+            }
+        )
+        spec = stored.get("des_color_specification_esp", "").strip().upper()
+        if spec:
+            found["colour"] = _MANGO_COLOUR_NAMES.get(spec, spec.lower())
+        return found
+    known = _GENDERS.get(gender.strip().lower(), "")
+    return {"gender": known} if known else {}
 
 
 def garment_words(*, colour: str = "", fabric: str = "", kind: str = "") -> str:

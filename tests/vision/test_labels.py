@@ -54,3 +54,37 @@ def test_mango_title_uses_the_most_specific_colour() -> None:
     assert labels.mango_title(row) == "camel woven coat"
     # An unknown Spanish name falls back to the colour group.
     assert labels.mango_title(row | {"des_color_specification_esp": "XYZ"}) == "white woven coat"
+
+
+def test_catalogued_attributes_read_each_layout_as_the_importers_store_it() -> None:
+    from vision.labels import catalogued_attributes
+
+    mango = {
+        "colour": "BLUE",
+        "fabric": "J-JEANS",
+        "des_sex": "Female",
+        "des_age": "Adult",
+        "des_line": "SHE",
+        "des_color_specification_esp": "TEJANO OSCURO",
+    }
+    assert catalogued_attributes(mango) == {
+        "colour_group": "BLUE",
+        "fabric": "J-JEANS",
+        "gender": "women",
+        "age_group": "adult",
+        "line": "SHE",
+        "colour": "dark denim",
+    }
+    # a catalog item keeps MANGO's des_sex in its own gender field
+    assert catalogued_attributes({**mango, "des_sex": ""}, gender="Female")["gender"] == "women"
+    myntra = {"colour": "Navy Blue", "season": "Summer", "usage": "Casual", "master_category": "Apparel"}
+    assert catalogued_attributes(myntra, gender="Men") == {
+        "colour": "navy blue",
+        "colour_group": "BLUE",
+        "gender": "men",
+        "age_group": "adult",
+        "season": "summer",
+        "usage": "casual",
+    }
+    assert catalogued_attributes({"anything": "x"}, gender="unisex") == {"gender": "unisex"}
+    assert catalogued_attributes({}) == {}
