@@ -66,6 +66,11 @@ def _path_names(categories: dict[int, Category], category_id: int) -> tuple[str,
     return node.slot, names.get("family", ""), names.get("type", "")
 
 
+def likeliest(scores: Mapping[str, float] | None) -> str:
+    """The likeliest value of one predicted attribute ({value: probability}), "" when unknown."""
+    return str(max(scores, key=lambda value: scores[value])) if scores else ""
+
+
 def garment_attributes(
     slot: str,
     family: str,
@@ -77,10 +82,7 @@ def garment_attributes(
     value, and the catalogue's own values where the garment has them (vision.labels
     .catalogued_attributes): a shop's record beats the model's guess; a photo has only guesses."""
     found = {"slot": slot, "family": family, "type": type_}
-    for name in _ATTRIBUTES:
-        scores = predicted.get(name) or {}
-        if scores:
-            found[name] = max(scores, key=lambda value: scores[value])
+    found.update({name: likeliest(predicted.get(name)) for name in _ATTRIBUTES})
     found.update(catalogued or {})
     return {name: value for name, value in found.items() if value}
 

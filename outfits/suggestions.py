@@ -39,7 +39,7 @@ from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
 
 from . import selectors
-from .compat import Blob, compat_model, garment_attributes, garment_inputs
+from .compat import Blob, compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
     ImageAnalysis,
@@ -117,11 +117,6 @@ class Answer:
 # --- The shopper's garments ----------------------------------------------------------------------
 
 
-def _predicted(attributes: Mapping[str, Any] | None, name: str) -> str:
-    scores = (attributes or {}).get(name) or {}
-    return str(max(scores, key=lambda value: scores[value])) if scores else ""
-
-
 def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[ShopperGarment]:
     """The shopper's catalog items as garments, in the order given; NotAnalysed if one is not yet."""
     rows = {
@@ -147,7 +142,7 @@ def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[S
                 embedding=embedding_vector(image or b""),
                 slot=category.slot,
                 type_name=category.name,
-                colour=_predicted(predicted, REASON_ATTRIBUTE),
+                colour=likeliest((predicted or {}).get(REASON_ATTRIBUTE)),
                 compat_row=(
                     image,
                     text,
@@ -176,7 +171,7 @@ def photo_garment(analysis: ImageAnalysis, *, slot: str) -> ShopperGarment:
         embedding=analysis.vector(),
         slot=slot,
         type_name=type_name,
-        colour=_predicted(predicted, REASON_ATTRIBUTE),
+        colour=likeliest(predicted.get(REASON_ATTRIBUTE)),
         compat_row=(
             analysis.embedding,
             analysis.text_embedding,
@@ -369,7 +364,7 @@ def _predicted_colours(keys: set[int], model_spec: str) -> dict[int, str]:
     rows = ImageAnalysis.objects.filter(
         catalog_item__in=keys, model_spec=model_spec, status="ok"
     ).values_list("catalog_item_id", f"attributes__{REASON_ATTRIBUTE}")
-    return {key: _predicted({REASON_ATTRIBUTE: scores}, REASON_ATTRIBUTE) for key, scores in rows}
+    return {key: likeliest(scores) for key, scores in rows}
 
 
 def _diversity_vectors(index: IndexSet, slot: str, keys: Sequence[int]) -> np.ndarray:
@@ -401,7 +396,7 @@ def _library_pairs(index: IndexSet) -> PairCounts:
 
 def _count_library_pairs(model_spec: str) -> PairCounts:
     colour_of = {
-        key: _predicted({REASON_ATTRIBUTE: scores}, REASON_ATTRIBUTE)
+        key: likeliest(scores)
         for key, scores in ImageAnalysis.objects.filter(
             library_item__isnull=False, model_spec=model_spec, status="ok"
         ).values_list("library_item_id", f"attributes__{REASON_ATTRIBUTE}")
