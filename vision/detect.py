@@ -118,6 +118,9 @@ class Foreground:
     plain_background: bool = True
     # The fitted background colour at each pixel of a downscaled copy (h, w, 3); None if not plain.
     background_surface: npt.NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
+    # A plain backdrop with nothing on it (a blank photo): box and mask are the whole image, as for
+    # a photo without a plain backdrop, but there is no garment to find.
+    empty: bool = False
 
 
 def find_garment(image: Image.Image) -> Foreground:
@@ -144,7 +147,7 @@ def find_garment(image: Image.Image) -> Foreground:
     threshold = max(MIN_GARMENT_DISTANCE, NOISE_FACTOR * noise)
     small_mask = _clean(distance_sq > threshold * threshold)
     if small_mask.mean() < MIN_GARMENT_SHARE:
-        return _whole_image(width, height, backdrop.colour)
+        return _whole_image(width, height, backdrop.colour, empty=True)
 
     mask = _resized_mask(small_mask, (width, height))
     box = _bounding_box(mask)
@@ -488,13 +491,16 @@ def _bounding_box(mask: BoolMask) -> Box | None:
     return Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
-def _whole_image(width: int, height: int, background_rgb: tuple[int, int, int]) -> Foreground:
+def _whole_image(
+    width: int, height: int, background_rgb: tuple[int, int, int], *, empty: bool = False
+) -> Foreground:
     return Foreground(
         box=Box(0, 0, width, height),
         coverage=1.0,
         background_rgb=background_rgb,
         mask=np.ones((height, width), dtype=bool),
         plain_background=False,
+        empty=empty,
     )
 
 

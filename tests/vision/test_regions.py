@@ -1,0 +1,132 @@
+"""Garment regions per kind of photo, through the real detector: collages of generated products, a
+real photo of a person that scikit-image ships, blank photos, and body regions from a known pose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from outfits.demo_data import CREAM, render_garment
+from vision.detect import Box, find_garment
+from vision.people import Pose, PoseReader, body_regions
+from vision.regions import PhotoKind, find_regions
+
+
+@pytest.fixture(scope="module")
+def poses() -> PoseReader:
+    return PoseReader()
+
+
+def _iou(a: Box, b: Box) -> float:
+    width = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    height = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = width * height
+    return inter / (a.width * a.height + b.width * b.height - inter)
+
+
+def _collage(
+    kinds: list[tuple[str, str, tuple[int, int, int]]], *, whole_photos: bool = False
+) -> tuple[Image.Image, list[Box]]:
+    """Products laid side by side on one cream backdrop (cut out, as on a flat-lay, or as whole
+    photos, as on a collage of product shots), and each product's own box there."""
+    rng = np.random.default_rng(0)
+    canvas = Image.new("RGB", (300 * len(kinds), 420), CREAM)
+    truth = []
+    for i, (family, type_, colour) in enumerate(kinds):
+        tile = render_garment(family, type_, colour, "solid", background=CREAM, rng=rng).resize((250, 250))
+        x, y = 25 + 300 * i, 60 + 60 * (i % 2)
+        own = find_garment(tile)
+        canvas.paste(tile, (x, y), None if whole_photos else Image.fromarray(own.mask))
+        truth.append(Box(x + own.box.x0, y + own.box.y0, x + own.box.x1, y + own.box.y1))
+    return canvas, truth
+
+
+def test_a_collage_gives_one_region_per_product(poses: PoseReader) -> None:
+    canvas, truth = _collage(
+        [
+            ("T-shirts", "T-shirt", (30, 50, 120)),
+            ("Jeans", "Jeans", (40, 60, 140)),
+            ("Sneakers", "Sneakers", (200, 30, 30)),
+        ]
+    )
+    found = find_regions(canvas, poses=poses)
+    assert found.kind is PhotoKind.FLAT_LAY
+    assert len(found.regions) == 3
+    for box in truth:
+        assert max(_iou(box, region.box) for region in found.regions) >= 0.5
+    assert all(region.mask.shape == (region.box.height, region.box.width) for region in found.regions)
+
+
+def test_a_collage_of_whole_product_photos_finds_each_product_within_its_photo(poses: PoseReader) -> None:
+    canvas, truth = _collage(
+        [("T-shirts", "T-shirt", (30, 50, 120)), ("Coats", "Coat", (150, 110, 70))], whole_photos=True
+    )
+    found = find_regions(canvas, poses=poses)
+    assert found.kind is PhotoKind.FLAT_LAY and len(found.regions) == 2
+    assert any(_iou(truth[0], region.box) >= 0.9 for region in found.regions)
+
+
+def test_a_speck_on_a_flat_lay_is_not_a_product(poses: PoseReader) -> None:
+    canvas, _ = _collage([("Skirts", "Skirt", (20, 120, 60)), ("Bags", "Handbag", (90, 60, 30))])
+    canvas.paste((10, 10, 10), (canvas.width - 12, canvas.height - 12, canvas.width - 8, canvas.height - 8))
+    assert len(find_regions(canvas, poses=poses).regions) == 2
+
+
+def test_one_product_is_one_region(poses: PoseReader) -> None:
+    photo = render_garment(
+        "Coats", "Coat", (150, 110, 70), "solid", background=CREAM, rng=np.random.default_rng(1)
+    )
+    found = find_regions(photo, poses=poses)
+    assert found.kind is PhotoKind.PRODUCT and len(found.regions) == 1
+
+
+def test_a_real_photo_of_a_person_gives_the_worn_parts_in_view(poses: PoseReader) -> None:
+    from skimage import data
+
+    astronaut = Image.fromarray(data.astronaut())  # head and shoulders, hips at the bottom edge
+    found = find_regions(astronaut, poses=poses)
+    assert found.kind is PhotoKind.PERSON
+    parts = {region.part: region.box for region in found.regions}
+    assert "upper" in parts and "feet" not in parts
+    upper = parts["upper"]
+    assert upper.y0 < 260 < upper.y1 and upper.width > astronaut.width / 2  # the suit's shoulders
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [Image.new("RGB", (400, 400), (128, 128, 128)), Image.new("RGB", (20, 20), (255, 0, 0))],
+    ids=["blank grey", "20x20 red square"],
+)
+def test_a_blank_photo_has_no_garment(poses: PoseReader, photo: Image.Image) -> None:
+    found = find_regions(photo, poses=poses)
+    assert found.kind is PhotoKind.EMPTY and found.regions == ()
+    assert "no garment" in found.reason
+
+
+def _pose(visible: set[int]) -> Pose:
+    """A standing person 400 px tall in a 300 x 500 photo, with the given landmarks visible."""
+    points = np.zeros((33, 3), dtype=np.float32)
+    ys = {11: 100, 12: 100, 23: 250, 24: 250, 25: 350, 26: 350, 27: 440, 28: 440}
+    ys.update(dict.fromkeys((29, 30, 31, 32), 455))
+    for index, y in ys.items():
+        points[index] = (130 if index % 2 else 170, y, 1.0 if index in visible else 0.1)
+    person = np.zeros((500, 300), dtype=bool)
+    person[80:470, 100:200] = True
+    return Pose(points=points, person=person)
+
+
+def test_body_regions_follow_the_visible_landmarks() -> None:
+    everything = set(range(33))
+    parts = {region.part: region.box for region in body_regions(_pose(everything))}
+    assert set(parts) == {"upper", "lower", "full", "feet"}
+    assert parts["upper"].y0 < 100 < 250 < parts["upper"].y1 < parts["lower"].y1
+    assert parts["lower"].y0 < 250 and parts["lower"].y1 == 440
+    assert parts["full"].y0 == parts["upper"].y0 and parts["full"].y1 == parts["lower"].y1
+    assert parts["feet"].y0 < 440 < 455 < parts["feet"].y1
+    assert parts["upper"].x0 == 100 and parts["upper"].x1 == 200  # the person mask's width
+
+    # hips and below out of the photo: only the upper body
+    assert [r.part for r in body_regions(_pose({11, 12}))] == ["upper"]
+    # no shoulders in view: no region rather than a guess
+    assert body_regions(_pose({23, 24, 27, 28})) == []
