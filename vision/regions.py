@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .detect import Box, find_garment
+from .detect import NEUTRAL_BACKGROUND, Box, find_garment
 from .people import PoseReader, body_regions
 
 BoolMask = npt.NDArray[np.bool_]
@@ -83,6 +83,19 @@ def find_regions(image: Image.Image, *, poses: PoseReader | None = None) -> Phot
     box = foreground.box
     mask = foreground.mask[box.y0 : box.y1, box.x0 : box.x1].copy()
     return PhotoRegions(PhotoKind.PRODUCT, (Region("product", box, mask),))
+
+
+def region_photo(image: Image.Image, region: Region, *, margin: float = 0.05) -> Image.Image:
+    """The region as a product photo of its own, for the classifier and the embedding: its box (plus
+    a margin) with everything outside the region's mask on the neutral backdrop, so the garment
+    model sees it as it sees a catalog shot and vision.detect finds it again."""
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    box = region.box
+    pad_x, pad_y = round(margin * box.width), round(margin * box.height)
+    crop = Image.new("RGB", (box.width + 2 * pad_x, box.height + 2 * pad_y), NEUTRAL_BACKGROUND)
+    garment = rgb.crop((box.x0, box.y0, box.x1, box.y1))
+    crop.paste(garment, (pad_x, pad_y), Image.fromarray(region.mask))
+    return crop
 
 
 def _products(mask: BoolMask) -> list[Region]:

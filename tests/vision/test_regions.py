@@ -10,7 +10,7 @@ from PIL import Image
 from outfits.demo_data import CREAM, render_garment
 from vision.detect import Box, find_garment
 from vision.people import Pose, PoseReader, body_regions
-from vision.regions import PhotoKind, find_regions
+from vision.regions import PhotoKind, find_regions, region_photo
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,16 @@ def test_a_collage_of_whole_product_photos_finds_each_product_within_its_photo(p
     found = find_regions(canvas, poses=poses)
     assert found.kind is PhotoKind.FLAT_LAY and len(found.regions) == 2
     assert any(_iou(truth[0], region.box) >= 0.9 for region in found.regions)
+
+
+def test_a_region_becomes_a_product_photo_the_detector_finds_again(poses: PoseReader) -> None:
+    canvas, _ = _collage([("Jeans", "Jeans", (40, 60, 140)), ("Bags", "Handbag", (90, 60, 30))])
+    region = find_regions(canvas, poses=poses).regions[0]
+    photo = region_photo(canvas, region)
+    assert photo.size[0] > region.box.width and photo.size[1] > region.box.height
+    again = find_garment(photo)
+    assert again.plain_background and not again.empty
+    assert abs(again.box.width - region.box.width) <= 3
 
 
 def test_a_speck_on_a_flat_lay_is_not_a_product(poses: PoseReader) -> None:
