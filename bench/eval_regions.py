@@ -1,0 +1,227 @@
+"""Garment regions measured on composed photos (not a test: it prints figures).
+
+    DJANGO_SETTINGS_MODULE=config.settings.local python bench/eval_regions.py [--collages 200] [--seed 0]
+
+Uses the catalog in the configured database (analysed garments whose photos the active garment
+model never trained on: import a held-out part, e.g. bench/make_heldout.py's catalog/) and the
+active garment model:
+
+- collages of 2-5 catalog product photos pasted whole, in a row or a grid, on a plain backdrop of
+  the photos' own border colour: the share of products found (a region with IoU >= 0.5 against the
+  product's box in its own photo, as vision.detect finds it) and correctly slotted (the region's
+  predicted slot is the catalogued one), and false regions per photo;
+- 50 photos with no garment (blank backdrops of several colours, noise, tiny images, and scikit-image's
+  sample photos of no garment): the share answered "no garment" (kind empty, or no region the
+  classifier places with confidence);
+- seconds per photo for regions + classification + embedding, beside the single-product analysis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import django
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from outfits import services  # noqa: E402
+from outfits.models import CatalogItem  # noqa: E402
+from vision.analyze import analyze_garments  # noqa: E402
+from vision.detect import Box, find_garment  # noqa: E402
+from vision.images import open_garment_image  # noqa: E402
+from vision.people import PoseReader  # noqa: E402
+from vision.regions import PhotoKind, find_regions, region_photo  # noqa: E402
+
+# A region whose slot the classifier gives less than this is not placed (reported, not suggested).
+PLACED: float = 0.5
+
+
+def iou(a: Box, b: Box) -> float:
+    width = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    height = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = width * height
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union else 0.0
+
+
+def compose(photos: list[Image.Image], rng: np.random.Generator) -> tuple[Image.Image, list[Box]]:
+    """Photos pasted whole on a backdrop of their median border colour, in one row or a 2-row grid,
+    with gaps; each product's box (its own photo's detection) moved to where it landed."""
+    side = 300
+    tiles = [
+        photo.convert("RGB").resize(
+            (side * photo.width // max(photo.size), side * photo.height // max(photo.size))
+        )
+        for photo in photos
+    ]
+    border = np.concatenate(
+        [np.asarray(t)[[0, -1]].reshape(-1, 3) for t in tiles]
+        + [np.asarray(t)[:, [0, -1]].reshape(-1, 3) for t in tiles]
+    )
+    colour = tuple(int(c) for c in np.median(border, axis=0))
+    per_row = len(tiles) if len(tiles) <= 3 or rng.random() < 0.5 else (len(tiles) + 1) // 2
+    rows = (len(tiles) + per_row - 1) // per_row
+    gap = int(rng.integers(20, 60))
+    canvas = Image.new("RGB", (per_row * (side + gap) + gap, rows * (side + gap) + gap), colour)
+    truth = []
+    for i, tile in enumerate(tiles):
+        x = gap + (i % per_row) * (side + gap) + (side - tile.width) // 2
+        y = gap + (i // per_row) * (side + gap) + (side - tile.height) // 2
+        canvas.paste(tile, (x, y))
+        own = find_garment(tile).box
+        truth.append(Box(x + own.x0, y + own.y0, x + own.x1, y + own.y1))
+    return canvas, truth
+
+
+def no_garment_photos(rng: np.random.Generator) -> list[tuple[str, Image.Image]]:
+    from skimage import data
+
+    photos: list[tuple[str, Image.Image]] = []
+    for _ in range(15):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        photos.append(
+            (
+                f"blank {colour}",
+                Image.new("RGB", (int(rng.integers(200, 1200)), int(rng.integers(200, 1200))), colour),
+            )
+        )
+    for i in range(15):
+        size = (int(rng.integers(100, 800)), int(rng.integers(100, 800)))
+        if i % 3 == 0:
+            noise = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        elif i % 3 == 1:
+            noise = np.clip(rng.normal(128, 40, (size[1], size[0], 3)), 0, 255).astype(np.uint8)
+        else:
+            noise = np.full((size[1], size[0], 3), 200, np.uint8)
+            speckle = rng.random((size[1], size[0])) < 0.05
+            noise[speckle] = 0
+        photos.append((f"noise {i}", Image.fromarray(noise)))
+    for _ in range(10):
+        side = int(rng.integers(4, 33))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        photos.append((f"tiny {side}px", Image.new("RGB", (side, side), colour)))
+    samples = [
+        "chelsea",
+        "coffee",
+        "rocket",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "logo",
+        "horse",
+        "cat",
+        "moon",
+        "text",
+    ]
+    for name in samples:
+        try:
+            array = getattr(data, name)()
+        except Exception:  # a sample scikit-image would have to download
+            continue
+        array = np.asarray(array)
+        if array.dtype != np.uint8:
+            array = (255 * (array.astype(np.float64) / max(float(array.max()), 1.0))).astype(np.uint8)
+        if array.ndim == 2:
+            array = np.stack([array] * 3, axis=-1)
+        photos.append((f"sample {name}", Image.fromarray(array[..., :3])))
+    return photos[:50]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--collages", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    items = list(CatalogItem.objects.select_related("category").filter(analyses__status="ok").distinct())
+    if len(items) < 5:
+        sys.exit("the catalog needs at least 5 analysed items")
+    embedder = services.vision_embedder()
+    poses = PoseReader()
+
+    def read(photo: Image.Image) -> tuple[PhotoKind, list[tuple[Box, str, float]]]:
+        found = find_regions(photo, poses=poses)
+        if not found.regions:
+            return found.kind, []
+        analyses = analyze_garments([region_photo(photo, r) for r in found.regions], embedder)
+        return found.kind, [
+            (
+                r.box,
+                a.prediction.slot if a.prediction else "",
+                a.prediction.slot_confidence if a.prediction else 0.0,
+            )
+            for r, a in zip(found.regions, analyses, strict=True)
+        ]
+
+    found = correct = products = false_regions = 0
+    kinds: dict[str, int] = {}
+    seconds: list[float] = []
+    for _ in range(args.collages):
+        picked = [items[i] for i in rng.choice(len(items), int(rng.integers(2, 6)), replace=False)]
+        photos = [open_garment_image(Path(item.image.path).read_bytes()) for item in picked]
+        canvas, truth = compose(photos, rng)
+        started = time.perf_counter()
+        kind, regions = read(canvas)
+        seconds.append(time.perf_counter() - started)
+        kinds[kind.value] = kinds.get(kind.value, 0) + 1
+        matched: set[int] = set()
+        for item, box in zip(picked, truth, strict=True):
+            products += 1
+            scores = [iou(box, region_box) for region_box, _, _ in regions]
+            best = int(np.argmax(scores)) if scores else -1
+            if best >= 0 and scores[best] >= 0.5:
+                found += 1
+                matched.add(best)
+                slot, confidence = regions[best][1], regions[best][2]
+                correct += int(slot == item.category.slot and confidence >= PLACED)
+        false_regions += len(regions) - len(matched)
+    print(f"collages: {args.collages} of 2-5 products ({products} products), kinds {kinds}")
+    print(
+        f"  found (IoU >= 0.5): {found / products:.3f}; "
+        f"found and correctly slotted: {correct / products:.3f} (goal >= 0.9)"
+    )
+    print(f"  false regions per photo: {false_regions / args.collages:.2f}")
+    print(f"  seconds per collage (regions + classify + embed): median {np.median(seconds):.3f}")
+
+    empty_answers = 0
+    failures = []
+    blanks = no_garment_photos(rng)
+    for name, photo in blanks:
+        kind, regions = read(photo)
+        nothing = kind is PhotoKind.EMPTY or all(confidence < PLACED for _, _, confidence in regions)
+        empty_answers += int(nothing)
+        if not nothing:
+            failures.append(f"{name}: {kind.value}, {[(s, round(c, 2)) for _, s, c in regions]}")
+    print(f"no-garment photos answered 'no garment': {empty_answers}/{len(blanks)} (goal: all)")
+    for line in failures:
+        print(f"  missed: {line}")
+
+    single = [open_garment_image(Path(item.image.path).read_bytes()) for item in items[:64]]
+    started = time.perf_counter()
+    analyze_garments(single, embedder)
+    per_single = (time.perf_counter() - started) / len(single)
+    started = time.perf_counter()
+    for photo in single[:32]:
+        read(photo)
+    per_regions = (time.perf_counter() - started) / 32
+    print(
+        f"seconds per product photo: single-product analysis {per_single:.3f} (batch of {len(single)}), "
+        f"regions + classify + embed {per_regions:.3f} (one photo at a time)"
+    )
+
+
+if __name__ == "__main__":
+    main()
