@@ -30,6 +30,9 @@ from .people import PoseReader, body_regions
 
 BoolMask = npt.NDArray[np.bool_]
 
+# A photo whose shorter side is below this shows no garment anyone could recognise (the smallest
+# catalog thumbnails are 60 px wide).
+MIN_PHOTO_SIDE: Final = 32
 # Components are found on a copy of at most this side: a product is hundreds of pixels there.
 COMPONENT_SIDE: Final = 256
 # A component smaller than this share of the foreground is a fragment (a tag, a shadow speck): it is
@@ -65,6 +68,10 @@ def find_regions(image: Image.Image, *, poses: PoseReader | None = None) -> Phot
     """The garment regions of one photo. `poses` reads people; without it a person photo is taken
     for one product."""
     rgb = image.convert("RGB") if image.mode != "RGB" else image
+    if min(rgb.size) < MIN_PHOTO_SIDE:
+        return PhotoRegions(
+            PhotoKind.EMPTY, (), f"no garment: a {rgb.width}x{rgb.height} photo is too small to show one"
+        )
     foreground = find_garment(rgb)
     if foreground.empty:
         return PhotoRegions(

@@ -105,8 +105,12 @@ def test_a_real_photo_of_a_person_gives_the_worn_parts_in_view(poses: PoseReader
 
 @pytest.mark.parametrize(
     "photo",
-    [Image.new("RGB", (400, 400), (128, 128, 128)), Image.new("RGB", (20, 20), (255, 0, 0))],
-    ids=["blank grey", "20x20 red square"],
+    [
+        Image.new("RGB", (400, 400), (128, 128, 128)),
+        Image.new("RGB", (20, 20), (255, 0, 0)),
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (12, 12, 3), dtype=np.uint8)),
+    ],
+    ids=["blank grey", "20x20 red square", "12x12 noise"],
 )
 def test_a_blank_photo_has_no_garment(poses: PoseReader, photo: Image.Image) -> None:
     found = find_regions(photo, poses=poses)
