@@ -44,6 +44,9 @@ MIN_PERSON_SHARE: Final = 0.02  # a person mask smaller than this share of the p
 ABOVE_SHOULDERS: Final = 0.15
 BELOW_HIPS_OVERLAP: Final = 0.1
 FOOT_MARGIN: Final = 0.25
+# Pose finds a "person" in some product shots (a tie, a flip-flop), with the skeleton squeezed onto
+# the object: shoulders a few pixels apart. A worn garment's wearer spans more of the photo.
+MIN_SHOULDER_SHARE: Final = 0.06  # of the photo's width
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,10 @@ class PoseReader:
 
 def body_regions(pose: Pose) -> list[BodyRegion]:
     """The regions a worn garment can occupy, top to bottom (see the module docstring)."""
-    height = pose.person.shape[0]
+    height, width = pose.person.shape
     if not pose.visible(SHOULDERS):
+        return []
+    if abs(float(pose.points[11, 0] - pose.points[12, 0])) < MIN_SHOULDER_SHARE * width:
         return []
     shoulders = pose.y(SHOULDERS)
     regions: list[BodyRegion] = []

@@ -144,3 +144,7 @@ def test_body_regions_follow_the_visible_landmarks() -> None:
     assert [r.part for r in body_regions(_pose({11, 12}))] == ["upper"]
     # no shoulders in view: no region rather than a guess
     assert body_regions(_pose({23, 24, 27, 28})) == []
+    # a skeleton squeezed onto a product (shoulders 4 px apart in a 300 px photo) is no wearer
+    squeezed = _pose(everything)
+    squeezed.points[[11, 12], 0] = (148, 152)
+    assert body_regions(squeezed) == []
