@@ -145,39 +145,17 @@ def test_tiny_image_counts_as_all_garment() -> None:
     assert foreground.box == Box(0, 0, 8, 8) and foreground.coverage == 1.0
 
 
-def flood_fill_components(mask: np.ndarray, diagonal: bool) -> list[set[tuple[int, int]]]:
-    steps = [(-1, 0), (1, 0), (0, -1), (0, 1)]
-    if diagonal:
-        steps += [(-1, -1), (-1, 1), (1, -1), (1, 1)]
-    unseen = {tuple(p) for p in np.argwhere(mask)}
-    components = []
-    while unseen:
-        todo = [unseen.pop()]
-        component = set(todo)
-        while todo:
-            y, x = todo.pop()
-            for dy, dx in steps:
-                if (y + dy, x + dx) in unseen:
-                    unseen.remove((y + dy, x + dx))
-                    component.add((y + dy, x + dx))
-                    todo.append((y + dy, x + dx))
-        components.append(component)
-    return components
+def test_mask_clean_up_drops_specks_keeps_pairs_and_fills_holes() -> None:
+    from vision.detect import _clean
 
-
-@pytest.mark.parametrize("diagonal", [True, False])
-def test_run_labelling_matches_a_flood_fill(diagonal: bool) -> None:
-    from vision.detect import _Runs
-
-    rng = np.random.default_rng(3)
-    for _ in range(40):
-        mask = rng.random((int(rng.integers(1, 25)), int(rng.integers(1, 25)))) < rng.random()
-        runs = _Runs(mask, diagonal=diagonal)
-        run_ids = np.arange(runs.start.size)
-        found = {
-            frozenset(map(tuple, np.argwhere(runs.paint(run_ids == label))))
-            for label in np.unique(runs.label)
-        }
-        assert found == {frozenset(c) for c in flood_fill_components(mask, diagonal)}
-        areas = runs.component_areas()
-        assert sorted(areas[areas > 0]) == sorted(len(c) for c in found)
+    mask = np.zeros((60, 90), dtype=bool)
+    mask[10:40, 5:30] = True  # a shoe
+    mask[10:40, 50:75] = True  # its pair: a part of similar size stays
+    mask[20:25, 12:18] = False  # a highlight inside the shoe: a hole, filled
+    mask[55, 85] = True  # a speck of dust: dropped
+    mask[10:40, 17] = False  # a one-pixel seam splitting the shoe: closed
+    cleaned = _clean(mask)
+    assert cleaned[22, 15] and cleaned[25, 17]
+    assert not cleaned[55, 85]
+    assert cleaned[10:40, 50:75].all()
+    assert not cleaned[:, 35:45].any()  # the gap between the two shoes stays backdrop
