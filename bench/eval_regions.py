@@ -48,14 +48,6 @@ from vision.regions import PhotoKind, find_regions, region_photo  # noqa: E402
 PLACED: float = 0.5
 
 
-def iou(a: Box, b: Box) -> float:
-    width = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
-    height = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-    inter = width * height
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union else 0.0
-
-
 def compose(photos: list[Image.Image], rng: np.random.Generator) -> tuple[Image.Image, list[Box]]:
     """Photos pasted whole on a backdrop of their median border colour, in one row or a 2-row grid,
     with gaps; each product's box (its own photo's detection) moved to where it landed."""
@@ -180,7 +172,7 @@ def main() -> None:
         matched: set[int] = set()
         for item, box in zip(picked, truth, strict=True):
             products += 1
-            scores = [iou(box, region_box) for region_box, _, _ in regions]
+            scores = [box.iou(region_box) for region_box, _, _ in regions]
             best = int(np.argmax(scores)) if scores else -1
             if best >= 0 and scores[best] >= 0.5:
                 found += 1

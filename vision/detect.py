@@ -102,6 +102,14 @@ class Box:
     def as_list(self) -> list[int]:
         return [self.x0, self.y0, self.x1, self.y1]
 
+    def iou(self, other: Box) -> float:
+        """Intersection over union with another box (0.0 when they do not meet)."""
+        width = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))
+        height = max(0, min(self.y1, other.y1) - max(self.y0, other.y0))
+        inter = width * height
+        union = self.width * self.height + other.width * other.height - inter
+        return inter / union if union else 0.0
+
 
 @dataclass(frozen=True)
 class Foreground:

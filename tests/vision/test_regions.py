@@ -18,13 +18,6 @@ def poses() -> PoseReader:
     return PoseReader()
 
 
-def _iou(a: Box, b: Box) -> float:
-    width = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
-    height = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-    inter = width * height
-    return inter / (a.width * a.height + b.width * b.height - inter)
-
-
 def _collage(
     kinds: list[tuple[str, str, tuple[int, int, int]]], *, whole_photos: bool = False
 ) -> tuple[Image.Image, list[Box]]:
@@ -54,7 +47,7 @@ def test_a_collage_gives_one_region_per_product(poses: PoseReader) -> None:
     assert found.kind is PhotoKind.FLAT_LAY
     assert len(found.regions) == 3
     for box in truth:
-        assert max(_iou(box, region.box) for region in found.regions) >= 0.5
+        assert max(box.iou(region.box) for region in found.regions) >= 0.5
     assert all(region.mask.shape == (region.box.height, region.box.width) for region in found.regions)
 
 
@@ -64,7 +57,7 @@ def test_a_collage_of_whole_product_photos_finds_each_product_within_its_photo(p
     )
     found = find_regions(canvas, poses=poses)
     assert found.kind is PhotoKind.FLAT_LAY and len(found.regions) == 2
-    assert any(_iou(truth[0], region.box) >= 0.9 for region in found.regions)
+    assert any(truth[0].iou(region.box) >= 0.9 for region in found.regions)
 
 
 def test_a_region_becomes_a_product_photo_the_detector_finds_again(poses: PoseReader) -> None:
