@@ -33,7 +33,7 @@ from recsys.rank.filters import CatalogFacts, ShopFilters
 from recsys.rank.policy import OVERFETCH, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import PairCounts
 from recsys.slots import CATALOG
-from recsys.suggest import LibraryPiece, Suggestion
+from recsys.suggest import LibraryPiece, OutfitsFor, Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
@@ -330,7 +330,7 @@ def _colour_of(colours: Mapping[int, str], key: int) -> str:
     return colours.get(key, "")
 
 
-def _memoised(outfits_for: Any) -> Any:
+def _memoised(outfits_for: OutfitsFor) -> OutfitsFor:
     """One request asks for the same library items' outfits once per wanted slot: ask the database
     once."""
     seen: dict[tuple[int, ...], Mapping[int, Sequence[LibraryPiece]]] = {}

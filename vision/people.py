@@ -1,6 +1,6 @@
 """Garments worn by a person: one region per body part, from pose landmarks and a person mask.
 
-MediaPipe Pose (mediapipe==0.10.21 ships its weights; see ../shared/NOTES-models.md) gives 33 body
+MediaPipe Pose (mediapipe==0.10.21 ships its weights inside the package) gives 33 body
 landmarks with a visibility each and a person segmentation mask, in about 30 ms per photo on a CPU.
 Garments follow the body, so each worn garment is looked for where the body says it is:
 
