@@ -1,18 +1,21 @@
 """Garment regions measured on composed photos (not a test: it prints figures).
 
     DJANGO_SETTINGS_MODULE=config.settings.local python bench/eval_regions.py [--collages 200] [--seed 0]
+        [--no-gate]
 
 Uses the catalog in the configured database (analysed garments whose photos the active garment
 model never trained on: import a held-out part, e.g. bench/make_heldout.py's catalog/) and the
-active garment model:
+active garment model and garment gate (train_gate), reading each photo as the product does
+(vision.photo.read_photo):
 
 - collages of 2-5 catalog product photos pasted whole, in a row or a grid, on a plain backdrop of
   the photos' own border colour: the share of products found (a region with IoU >= 0.5 against the
   product's box in its own photo, as vision.detect finds it) and correctly slotted (the region's
-  predicted slot is the catalogued one), and false regions per photo;
+  slot is the catalogued one and it is placed), and false regions per photo (placed regions that
+  are no product);
 - 50 photos with no garment (blank backdrops of several colours, noise, tiny images, and scikit-image's
-  sample photos of no garment): the share answered "no garment" (kind empty, or no region the
-  classifier places with confidence);
+  sample photos of no garment; none of them drawn by the gate's own generators): the share
+  answered "no garment" (no region placed);
 - seconds per photo for regions + classification + embedding, beside the single-product analysis.
 """
 
@@ -38,14 +41,13 @@ from PIL import Image  # noqa: E402
 
 from outfits import services  # noqa: E402
 from outfits.models import CatalogItem  # noqa: E402
-from vision.analyze import analyze_garments  # noqa: E402
+from outfits.worker_models import garment_gate  # noqa: E402
+from vision.analyze import analysis_spec, analyze_garments  # noqa: E402
 from vision.detect import Box, find_garment  # noqa: E402
 from vision.images import open_garment_image  # noqa: E402
 from vision.people import PoseReader  # noqa: E402
-from vision.regions import PhotoKind, find_regions, region_photo  # noqa: E402
-
-# A region whose slot the classifier gives less than this is not placed (reported, not suggested).
-PLACED: float = 0.5
+from vision.photo import read_photo  # noqa: E402
+from vision.regions import PhotoKind  # noqa: E402
 
 
 def compose(photos: list[Image.Image], rng: np.random.Generator) -> tuple[Image.Image, list[Box]]:
@@ -136,6 +138,7 @@ def main() -> None:
     )
     parser.add_argument("--collages", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-gate", action="store_true", help="measure without the garment gate")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     items = list(CatalogItem.objects.select_related("category").filter(analyses__status="ok").distinct())
@@ -143,22 +146,15 @@ def main() -> None:
         sys.exit("the catalog needs at least 5 analysed items")
     embedder = services.vision_embedder()
     poses = PoseReader()
+    gate = None if args.no_gate else garment_gate(analysis_spec(embedder))
+    print(f"garment gate: {'none' if gate is None else f'threshold {gate.threshold:.3f}'}")
 
-    def read(photo: Image.Image) -> tuple[PhotoKind, list[tuple[Box, str, float]]]:
-        found = find_regions(photo, poses=poses)
-        if not found.regions:
-            return found.kind, []
-        analyses = analyze_garments([region_photo(photo, r) for r in found.regions], embedder)
-        return found.kind, [
-            (
-                r.box,
-                a.prediction.slot if a.prediction else "",
-                a.prediction.slot_confidence if a.prediction else 0.0,
-            )
-            for r, a in zip(found.regions, analyses, strict=True)
-        ]
+    def read(photo: Image.Image) -> tuple[PhotoKind, list[tuple[Box, str, bool]]]:
+        """The product's own reading (vision.photo): each garment's box, slot and whether placed."""
+        reading = read_photo(photo, embedder, poses=poses, gate=gate)
+        return reading.kind, [(g.box, g.slot, g.placed) for g in reading.garments]
 
-    found = correct = products = false_regions = 0
+    found = correct = products = false_regions = unplaced = 0
     kinds: dict[str, int] = {}
     seconds: list[float] = []
     for _ in range(args.collages):
@@ -177,15 +173,20 @@ def main() -> None:
             if best >= 0 and scores[best] >= 0.5:
                 found += 1
                 matched.add(best)
-                slot, confidence = regions[best][1], regions[best][2]
-                correct += int(slot == item.category.slot and confidence >= PLACED)
-        false_regions += len(regions) - len(matched)
+                slot, placed = regions[best][1], regions[best][2]
+                correct += int(slot == item.category.slot and placed)
+        # A false region is one served as a garment (placed) that is no product of the collage.
+        false_regions += sum(1 for i, (_, _, placed) in enumerate(regions) if placed and i not in matched)
+        unplaced += sum(1 for _, _, placed in regions if not placed)
     print(f"collages: {args.collages} of 2-5 products ({products} products), kinds {kinds}")
     print(
         f"  found (IoU >= 0.5): {found / products:.3f}; "
         f"found and correctly slotted: {correct / products:.3f} (goal >= 0.9)"
     )
-    print(f"  false regions per photo: {false_regions / args.collages:.2f}")
+    print(
+        f"  false regions per photo (served as garments): {false_regions / args.collages:.2f}; "
+        f"regions reported unplaced per photo: {unplaced / args.collages:.2f}"
+    )
     print(f"  seconds per collage (regions + classify + embed): median {np.median(seconds):.3f}")
 
     empty_answers = 0
@@ -193,10 +194,10 @@ def main() -> None:
     blanks = no_garment_photos(rng)
     for name, photo in blanks:
         kind, regions = read(photo)
-        nothing = kind is PhotoKind.EMPTY or all(confidence < PLACED for _, _, confidence in regions)
+        nothing = not any(placed for _, _, placed in regions)
         empty_answers += int(nothing)
         if not nothing:
-            failures.append(f"{name}: {kind.value}, {[(s, round(c, 2)) for _, s, c in regions]}")
+            failures.append(f"{name}: {kind.value}, {[s for _, s, placed in regions if placed]}")
     print(f"no-garment photos answered 'no garment': {empty_answers}/{len(blanks)} (goal: all)")
     for line in failures:
         print(f"  missed: {line}")

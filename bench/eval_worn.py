@@ -6,8 +6,9 @@
 Only photos of the garment model's test part (vision.datasets.split_part: never trained on). The
 person detector (MediaPipe Pose) picks the photos worn by a model; for those, the share where the
 labelled product's slot is among the regions found (top or outerwear: upper body; bottom: lower;
-dress: full body; shoes: feet), and the share where such a region is also classified as that slot
-with confidence. `--sheet` draws a sample with its regions, to check the person detector by eye.
+dress: full body; shoes: feet), and the share where such a region is also placed as that slot, as a
+look reads the photo (vision.photo.read_photo: dress or top and bottom decided, the garment gate
+applied when one is fitted). `--sheet` draws a sample with its regions, to check the person detector by eye.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from outfits import services  # noqa: E402
-from vision.analyze import analyze_garments  # noqa: E402
+from outfits.worker_models import garment_gate  # noqa: E402
+from vision.analyze import analysis_spec  # noqa: E402
 from vision.datasets import split_part  # noqa: E402
 from vision.images import open_garment_image  # noqa: E402
 from vision.labels import UnmappedCategory, myntra_slot  # noqa: E402
 from vision.people import PoseReader  # noqa: E402
-from vision.regions import PhotoKind, find_regions, region_photo  # noqa: E402
+from vision.photo import read_photo  # noqa: E402
+from vision.regions import PhotoKind  # noqa: E402
 
-PLACED = 0.5
 PART_OF_SLOT = {"top": "upper", "outerwear": "upper", "bottom": "lower", "dress": "full", "shoes": "feet"}
 
 
@@ -68,8 +70,9 @@ def main() -> None:
     rows = rows[: args.limit]
     poses = PoseReader()
     embedder = services.vision_embedder()
+    gate = garment_gate(analysis_spec(embedder))
     worn: list[
-        tuple[dict[str, str], Image.Image, list[tuple[str, tuple[int, int, int, int], str, float]]]
+        tuple[dict[str, str], Image.Image, list[tuple[str, tuple[int, int, int, int], str, bool]]]
     ] = []
     started = time.perf_counter()
     for row in rows:
@@ -78,18 +81,11 @@ def main() -> None:
             photo = open_garment_image(path.read_bytes())
         except (OSError, ValueError):
             continue
-        found = find_regions(photo, poses=poses)
-        if found.kind is not PhotoKind.PERSON:
+        reading = read_photo(photo, embedder, poses=poses, gate=gate)
+        if reading.kind is not PhotoKind.PERSON:
             continue
-        analyses = analyze_garments([region_photo(photo, r) for r in found.regions], embedder)
         readings = [
-            (
-                r.part,
-                (r.box.x0, r.box.y0, r.box.x1, r.box.y1),
-                a.prediction.slot if a.prediction else "",
-                a.prediction.slot_confidence if a.prediction else 0.0,
-            )
-            for r, a in zip(found.regions, analyses, strict=True)
+            (g.part, (g.box.x0, g.box.y0, g.box.x1, g.box.y1), g.slot, g.placed) for g in reading.garments
         ]
         worn.append((row, photo, readings))
     seconds = time.perf_counter() - started
@@ -102,13 +98,13 @@ def main() -> None:
     classified = sum(
         1
         for slot, readings in wearable
-        if any(part == PART_OF_SLOT[slot] and s == slot and c >= PLACED for part, _, s, c in readings)
+        if any(part == PART_OF_SLOT[slot] and s == slot and placed for part, _, s, placed in readings)
     )
     print(f"scanned {len(rows)} test-part Myntra photos in {seconds:.0f} s; worn by a person: {len(worn)}")
     print(f"  of those, labelled with a worn slot (top, outerwear, bottom, dress, shoes): {len(wearable)}")
     if wearable:
         print(f"  the labelled slot's body region found: {in_regions / len(wearable):.3f}")
-        print(f"  ... and classified as that slot (confidence >= {PLACED}): {classified / len(wearable):.3f}")
+        print(f"  ... and placed as that slot (as a look reads it): {classified / len(wearable):.3f}")
     if args.sheet and worn:
         sample = [worn[i] for i in np.random.default_rng(0).permutation(len(worn))[: args.sheet_size]]
         cell = 240

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from recsys.rank.complete import Method
 from vision.images import ImageRejected
 
-from . import selectors, services, suggestions
+from . import looks, selectors, suggestions
 from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
 
 
@@ -83,21 +85,62 @@ def look_upload(request: HttpRequest) -> HttpResponse:
     if photo is None:
         return render(request, "outfits/demo_error.html", {"error": "choose a photo first"}, status=400)
     try:
-        look = services.look_create(photo=photo.read(), filename=photo.name or "photo.jpg")
+        look = looks.look_create(photo=photo.read(), filename=photo.name or "photo.jpg")
     except ImageRejected as exc:
         return render(request, "outfits/demo_error.html", {"error": str(exc)}, status=400)
     return redirect("demo-look", pk=look.pk)
 
 
 def look(request: HttpRequest, pk: str) -> HttpResponse:
+    """The shopper's photo with a box on every garment found; choosing one (a link per box) shows
+    what completes the look around it. Garments the model could not place are drawn dashed."""
     shopper_look = get_object_or_404(LookRequest, pk=pk)
     result = shopper_look.result or {}
+    garments = [_drawn(g, placed=True) for g in result.get("garments", [])]
+    unplaced = [_drawn(g, placed=False) for g in result.get("unplaced", [])]
+    wanted = request.GET.get("garment", "")
+    chosen = next((g for g in garments if str(g["position"]) == wanted), None) or next(
+        (g for g in garments if g["slot"] == result.get("garment_slot")), garments[0] if garments else None
+    )
+    width, height = _photo_size(shopper_look)
     return render(
         request,
         "outfits/demo_look.html",
         {
             "look": shopper_look,
-            "groups": _suggestion_groups(result),
-            "empty_slots": result.get("empty_slots", {}),
+            "width": width,
+            "height": height,
+            "garments": garments,
+            "unplaced": unplaced,
+            "chosen": chosen,
+            "groups": _suggestion_groups(chosen["source"]) if chosen else [],
+            "empty_slots": chosen["source"].get("empty_slots", {}) if chosen else {},
+            "reason": result.get("reason") if not garments else "",
         },
     )
+
+
+def _drawn(garment: dict[str, Any], *, placed: bool) -> dict[str, Any]:
+    """A found garment as the page draws it: its box as x, y, width, height and a label."""
+    x0, y0, x1, y1 = garment.get("box") or (0, 0, 0, 0)
+    label = garment.get("slot") or garment.get("part") or "?"
+    if placed and garment.get("confidence") is not None:
+        label = f"{label} {float(garment['confidence']):.0%}"
+    return {
+        "position": garment.get("position"),
+        "slot": garment.get("slot"),
+        "x": x0,
+        "y": y0,
+        "w": x1 - x0,
+        "h": y1 - y0,
+        "label": label,
+        "reason": garment.get("reason", ""),
+        "source": garment,
+    }
+
+
+def _photo_size(shopper_look: LookRequest) -> tuple[int, int]:
+    try:
+        return shopper_look.image.width, shopper_look.image.height
+    except (OSError, ValueError):  # the file is gone: draw no boxes rather than fail the page
+        return 0, 0

@@ -175,6 +175,51 @@ class LibraryOutfitItem(models.Model):
         return f"{self.outfit} ∋ {self.item}"
 
 
+class OutfitPhoto(models.Model):
+    """A stylist's outfit photo, uploaded by an editor: a worker finds its garments and makes it a
+    pending library outfit whose pieces are the garments' crops, scored by the quality filter and
+    waiting in the admin's quality queue."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    image = models.ImageField(upload_to="outfit-photos/%Y/%m/", max_length=255)
+    image_sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=80, db_index=True)
+    # The file's name as uploaded: editors recognise their photos by it.
+    filename = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    outfit = models.OneToOneField(
+        LibraryOutfit, null=True, blank=True, on_delete=models.SET_NULL, related_name="photo"
+    )
+    photo_kind = models.CharField(max_length=10, blank=True)
+    # The whole photo's problems (vision.outfit_quality): low resolution, dark or cluttered
+    # background, not a full outfit, a garment cut off.
+    quality_score = models.FloatField(null=True, blank=True)
+    quality_problems = models.JSONField(default=list, blank=True)
+    # An editor's word that overrides the photo's problems ("keep": fine for the library after all).
+    quality_override = models.CharField(max_length=6, choices=QualityVerdict.choices, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["source", "image_sha256"], name="outfit_photo_unique_in_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.filename or self.image_sha256[:12]} ({self.status})"
+
+
 class LookRequest(models.Model):
     """A shopper's uploaded photo, analysed asynchronously by a GPU worker."""
 
@@ -208,33 +253,12 @@ class LookRequest(models.Model):
         return f"look {self.id} ({self.status})"
 
 
-class ImageAnalysis(models.Model):
-    """What the vision model saw in one photo, under one model spec.
+class GarmentReading(models.Model):
+    """What the garment model read of one garment: where it is, its category path, attributes,
+    quality and embedding. A photo's analysis holds its main garment's reading; each garment found
+    in a photo of several (a look, an outfit photo) has a GarmentRegion with its own."""
 
-    Exactly one subject (catalog item, library item or look). The spec is stored with every
-    embedding so two model versions never mix in one index.
-    """
-
-    class Status(models.TextChoices):
-        OK = "ok", "OK"
-        FAILED = "failed", "Failed"
-
-    catalog_item = models.ForeignKey(
-        CatalogItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
-    )
-    library_item = models.ForeignKey(
-        LibraryItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
-    )
-    look = models.ForeignKey(
-        LookRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
-    )
-    model_spec = models.CharField(max_length=120, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
-    error = models.TextField(blank=True)
-    image_sha256 = models.CharField(max_length=64)
     box = models.JSONField(null=True, blank=True, help_text="[x0, y0, x1, y1] of the garment in pixels.")
-    foreground_coverage = models.FloatField(null=True, blank=True)
-    background_rgb = models.JSONField(null=True, blank=True)
     predicted_category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -258,6 +282,47 @@ class ImageAnalysis(models.Model):
     # models whose towers are not aligned.
     description = models.CharField(max_length=300, blank=True)
     text_embedding = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def vector(self) -> np.ndarray:
+        return embedding_vector(self.embedding or b"")
+
+    @property
+    def predicted_slot(self) -> str:
+        return self.predicted_category.slot if self.predicted_category is not None else ""
+
+
+class ImageAnalysis(GarmentReading):
+    """What the vision model saw in one photo, under one model spec.
+
+    Exactly one subject (catalog item, library item or look). The spec is stored with every
+    embedding so two model versions never mix in one index.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    catalog_item = models.ForeignKey(
+        CatalogItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
+    library_item = models.ForeignKey(
+        LibraryItem, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
+    look = models.ForeignKey(
+        LookRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
+    model_spec = models.CharField(max_length=120, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OK)
+    error = models.TextField(blank=True)
+    image_sha256 = models.CharField(max_length=64)
+    foreground_coverage = models.FloatField(null=True, blank=True)
+    background_rgb = models.JSONField(null=True, blank=True)
+    # What kind of photo it is (vision.regions.PhotoKind: product, person, flat-lay, empty); empty
+    # for catalog and library product photos, which are read as one product.
+    photo_kind = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,12 +357,32 @@ class ImageAnalysis(models.Model):
     def __str__(self) -> str:
         return f"analysis {self.pk} ({self.model_spec}, {self.status})"
 
-    def vector(self) -> np.ndarray:
-        return embedding_vector(self.embedding or b"")
 
-    @property
-    def predicted_slot(self) -> str:
-        return self.predicted_category.slot if self.predicted_category is not None else ""
+class GarmentRegion(GarmentReading):
+    """One garment found in a photo of several: its part of the photo and the model's reading of
+    its own crop. Placed regions feed suggestions; the others say why not."""
+
+    analysis = models.ForeignKey(ImageAnalysis, on_delete=models.CASCADE, related_name="regions")
+    position = models.PositiveSmallIntegerField()
+    # product (a flat-lay or a product shot), or the body part it was found on: upper, lower, full, feet.
+    part = models.CharField(max_length=10)
+    # Share of the box that is garment (the mask's summary: the mask itself is not kept).
+    mask_share = models.FloatField()
+    slot = models.CharField(max_length=16, choices=Slot.choices, blank=True)
+    slot_confidence = models.FloatField(default=0.0)
+    # The garment gate's probability that the region shows a garment; null without a gate.
+    garment_odds = models.FloatField(null=True, blank=True)
+    placed = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["analysis", "position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["analysis", "position"], name="garment_region_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analysis}: {self.part} {self.slot or '?'}"
 
 
 def embedding_vector(blob: bytes | memoryview) -> np.ndarray:

@@ -12,24 +12,20 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from recsys.rank.complete import Method
-from recsys.rank.policy import COMPLEMENTS
 from vision.images import ImageRejected, open_garment_image
 
-from . import selectors, suggestions
+from . import readings, selectors
 from .categories import CategoryTree
+from .jobs import claim
 from .models import (
     CatalogItem,
     Category,
@@ -39,51 +35,24 @@ from .models import (
     LibraryItem,
     LibraryOutfit,
     LibraryOutfitItem,
-    LookRequest,
+    OutfitPhoto,
     QualityVerdict,
     Slot,
     embedding_vector,
 )
+from .worker_models import quality_filter, vision_embedder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from recsys.index import IndexBuilder
-    from vision.analyze import GarmentAnalysis
     from vision.artefact import GarmentArtefact
-    from vision.embed import GarmentEmbedder
-    from vision.garment_heads import GarmentPrediction
-    from vision.quality_filter import QualityFilter
 
-    from .models import ApiKey
 
 log = logging.getLogger(__name__)
 
 GarmentKind = Literal["catalog", "library"]
 _MODELS: dict[str, type[CatalogItem] | type[LibraryItem]] = {"catalog": CatalogItem, "library": LibraryItem}
-# A worker that died mid-job leaves its row RUNNING; after this long a redelivered task may take it over.
-STALE_AFTER = timedelta(minutes=15)
-
-
-def vision_embedder() -> GarmentEmbedder:
-    """The process's one image model: an operator's checkpoint, else the active trained garment model,
-    else the untrained base (loaded on first use, reloaded when train_vision activates another)."""
-    from vision.embed import get_embedder
-
-    return get_embedder(
-        models_dir=settings.MODELS_DIR,
-        model_name=settings.CTL_VISION_MODEL,
-        weights=settings.CTL_VISION_WEIGHTS,
-        artefact=settings.CTL_VISION_ARTEFACT,
-    )
-
-
-def _claim(job: QuerySet[Any], pending: str, running: str) -> bool:
-    """Take a job row that is PENDING, or RUNNING but stale (its worker died). One conditional UPDATE,
-    so two deliveries of the same task never both run it."""
-    now = timezone.now()
-    stale = Q(status=running, started_at__lt=now - STALE_AFTER)
-    return bool(job.filter(Q(status=pending) | stale).update(status=running, started_at=now))
 
 
 def text_vector(*, text: str) -> tuple[str, list[float]]:
@@ -153,7 +122,7 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
             ready.append(item)
         except (ImageRejected, OSError) as exc:
             failed += 1
-            _analysis_save(subject, item, spec=spec, sha=item.image_sha256, error=str(exc))
+            readings.analysis_save(subject, item, spec=spec, sha=item.image_sha256, error=str(exc))
     results = (
         analyze_garments(
             images,
@@ -169,7 +138,7 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     )
     tree = CategoryTree()
     for item, result in zip(ready, results, strict=True):
-        _analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, tree=tree)
+        readings.analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, tree=tree)
     if kind == "library" and todo:
         outfit_ids = (
             LibraryOutfit.objects.filter(items__in=[item.pk for item in todo])
@@ -180,28 +149,6 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
     return AnalyzeOutcome(
         model_spec=spec, analysed=len(ready) + len(copied), skipped=len(items) - len(todo), failed=failed
     )
-
-
-_ANALYSIS_RESULT_FIELDS = (
-    "image_sha256",
-    "status",
-    "error",
-    "box",
-    "foreground_coverage",
-    "background_rgb",
-    "predicted_category",
-    "category_confidence",
-    "predictions",
-    "attributes",
-    "quality_score",
-    "quality_problems",
-    "quality_verdict",
-    "quality_method",
-    "embedding",
-    "dim",
-    "description",
-    "text_embedding",
-)
 
 
 def _analyses_copy(subject: str, items: Sequence[Any], *, spec: str) -> set[int]:
@@ -217,89 +164,16 @@ def _analyses_copy(subject: str, items: Sequence[Any], *, spec: str) -> set[int]
         source = by_sha.get(item.image_sha256)
         if source is None or getattr(source, f"{subject}_id") == item.pk:
             continue
-        values = {name: getattr(source, name) for name in _ANALYSIS_RESULT_FIELDS}
+        values = {name: getattr(source, name) for name in readings.ANALYSIS_RESULT_FIELDS}
         ImageAnalysis.objects.update_or_create(**{subject: item, "model_spec": spec}, defaults=values)
         served.add(item.pk)
     return served
 
 
-def _analysis_save(
-    subject: str,
-    owner: Any,
-    *,
-    spec: str,
-    sha: str,
-    result: GarmentAnalysis | None = None,
-    error: str = "",
-    tree: CategoryTree | None = None,
-) -> ImageAnalysis:
-    values: dict[str, Any] = {"image_sha256": sha, "status": "failed" if error else "ok", "error": error}
-    if result is not None:
-        vector = np.asarray(result.embedding, dtype=np.float32)
-        values |= {
-            "box": result.box.as_list(),
-            "foreground_coverage": float(result.coverage),
-            "background_rgb": list(result.background_rgb),
-            "quality_score": float(result.quality.score),
-            "quality_problems": list(result.quality.problems),
-            "quality_verdict": result.quality.verdict,
-            "quality_method": result.quality.method,
-            "embedding": vector.tobytes(),
-            "dim": int(vector.shape[0]),
-            "description": result.description[:300],
-            "text_embedding": (
-                None
-                if result.text_embedding is None
-                else np.asarray(result.text_embedding, dtype=np.float32).tobytes()
-            ),
-        } | _prediction_values(result.prediction, tree or CategoryTree(), result.zero_shot)
-    else:
-        values |= {
-            "embedding": None,
-            "dim": 0,
-            "description": "",
-            "text_embedding": None,
-            "quality_score": None,
-            "quality_problems": [],
-            "quality_verdict": "",
-            "quality_method": "",
-        }
-        values |= _prediction_values(None, tree or CategoryTree())
-    analysis, _ = ImageAnalysis.objects.update_or_create(
-        **{subject: owner, "model_spec": spec}, defaults=values
-    )
-    return analysis
-
-
-def _prediction_values(
-    prediction: GarmentPrediction | None,
-    tree: CategoryTree,
-    zero_shot: dict[str, dict[str, float]] | None = None,
-) -> dict[str, Any]:
-    """The predicted node (a type where the model knows types; a slot from zero-shot prompts)."""
-    zero_shot = zero_shot or {}
-    if prediction is None:
-        return {"predicted_category": None, "category_confidence": None, "predictions": {}, "attributes": {}}
-    slot = Slot(prediction.slot)
-    if prediction.type:
-        node, confidence = tree.leaf(slot, prediction.family, prediction.type), prediction.type_confidence
-    else:
-        node, confidence = tree.slot_root(slot), prediction.slot_confidence
-    described = prediction.as_json()
-    attributes = described.pop("attributes") | {
-        f"zero_shot:{name}": scores for name, scores in zero_shot.items()
-    }
-    return {
-        "predicted_category": node,
-        "category_confidence": round(confidence, 4),
-        "predictions": described,
-        "attributes": attributes,
-    }
-
-
 def library_outfits_refresh_quality(*, outfit_ids: Sequence[int], model_spec: str) -> None:
     """An outfit's quality is its weakest photo's, and it is rejected when any piece's photo is
-    (the filter's verdict, or an editor's override of it): one poor photo spoils the whole look."""
+    (the filter's verdict, or an editor's override of it): one poor photo spoils the whole look.
+    An outfit read from an outfit photo counts that photo too."""
     pieces: dict[int, list[tuple[float | None, str]]] = {}
     memberships = LibraryOutfitItem.objects.filter(outfit_id__in=list(outfit_ids)).values_list(
         "outfit_id", "item_id", "item__quality_override"
@@ -313,8 +187,16 @@ def library_outfits_refresh_quality(*, outfit_ids: Sequence[int], model_spec: st
     for outfit_id, item_id, override in memberships:
         score, verdict = analyses.get(item_id, (None, ""))
         pieces.setdefault(outfit_id, []).append((score, override or verdict))
+    # An outfit made from one photo is also as good as that photo is as an outfit (its problems:
+    # cut off, cluttered, not a full outfit), unless an editor kept it anyway.
+    photos = {
+        outfit_id: (score, override or (QualityVerdict.REJECT if problems else QualityVerdict.KEEP))
+        for outfit_id, score, problems, override in OutfitPhoto.objects.filter(
+            outfit_id__in=list(outfit_ids)
+        ).values_list("outfit_id", "quality_score", "quality_problems", "quality_override")
+    }
     for outfit_id in outfit_ids:
-        found = pieces.get(outfit_id, [])
+        found = pieces.get(outfit_id, []) + ([photos[outfit_id]] if outfit_id in photos else [])
         scores = [score for score, _ in found if score is not None]
         verdicts = {verdict for _, verdict in found}
         verdict = (
@@ -344,13 +226,6 @@ def library_items_override_quality(*, item_ids: Sequence[int], verdict: str, mod
         )
         library_outfits_refresh_quality(outfit_ids=list(outfit_ids), model_spec=spec)
     return changed
-
-
-def quality_filter() -> QualityFilter | None:
-    """The learned quality filter (train_quality writes it), or None: the hand-set rules grade."""
-    from vision.quality_filter import load_quality_filter
-
-    return load_quality_filter(Path(settings.MODELS_DIR) / "quality")
 
 
 def garments_enqueue_analysis(*, kind: GarmentKind, ids: Sequence[int], force: bool = False) -> int:
@@ -405,7 +280,7 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
     """
     from recsys.index import IndexBuilder, remove_builds
 
-    if not _claim(
+    if not claim(
         IndexBuild.objects.filter(pk=build_pk), IndexBuild.Status.PENDING, IndexBuild.Status.BUILDING
     ):
         return None
@@ -483,122 +358,6 @@ def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
     keys, vectors = catalog_compat_vectors(model, model_spec=spec)
     if len(keys):
         builder.add_compat(model.artefact.artefact_id, keys, vectors)
-
-
-# --- Looks from uploaded photos --------------------------------------------------------------
-
-
-def _garment_reading(prediction: GarmentPrediction | None) -> dict[str, Any] | None:
-    if prediction is None:
-        return None
-    described = prediction.as_json()
-    return {key: described[key] for key in ("slot", "family", "type", "attributes")}
-
-
-class CannotClassify(RuntimeError):
-    """The photo's slot is unknown and the model cannot tell it."""
-
-
-def look_create(
-    *,
-    photo: bytes,
-    filename: str,
-    garment_slot: str = "",
-    wanted_slots: Sequence[str] = (),
-    k: int = 8,
-    method: str = "",
-    api_key: ApiKey | None = None,
-) -> LookRequest:
-    """Store a shopper's photo and queue its analysis (after commit) on the gpu queue.
-
-    The photo is fully decoded here first: a corrupt, truncated or oversized upload is refused with
-    ImageRejected and nothing is stored.
-    """
-    from . import tasks
-
-    open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
-    sha = hashlib.sha256(photo).hexdigest()
-    suffix = (
-        Path(filename).suffix.lower()
-        if Path(filename).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
-        else ".jpg"
-    )
-    with transaction.atomic():
-        look = LookRequest(
-            image_sha256=sha,
-            garment_slot=garment_slot,
-            wanted_slots=list(wanted_slots),
-            k=k,
-            method=method,
-            api_key=api_key,
-        )
-        look.image.save(f"{look.id.hex}{suffix}", ContentFile(photo), save=False)
-        look.save()
-        transaction.on_commit(lambda: tasks.look_recommend.delay(str(look.id)))
-    return look
-
-
-def look_recommend(*, look_id: str) -> LookRequest | None:
-    """Analyse a look's photo and store suggestions for each wanted slot.
-
-    Claims the look (PENDING, or RUNNING but stale) so a redelivered task never runs it twice at once.
-    Returns None when the look is gone or already claimed. Failures are stored on the look.
-    """
-    from vision.analyze import analysis_spec, analyze_garments
-
-    if not _claim(
-        LookRequest.objects.filter(pk=look_id), LookRequest.Status.PENDING, LookRequest.Status.RUNNING
-    ):
-        return None
-    look = LookRequest.objects.get(pk=look_id)
-    try:
-        embedder = vision_embedder()
-        spec = analysis_spec(embedder)
-        index = selectors.active_index(model_spec=spec)
-        if index is None:
-            raise selectors.NoIndex(f"no active index built with {spec}: build the index first")
-        with look.image.open("rb") as handle:
-            image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
-        result = analyze_garments([image], embedder)[0]
-        analysis = _analysis_save("look", look, spec=spec, sha=look.image_sha256, result=result)
-        slot, confidence = look.garment_slot, 1.0
-        if not slot:
-            # Classify first, then search within the class: the model's slot picks the index.
-            if result.prediction is None:
-                raise CannotClassify(
-                    "the active image model cannot recognise garments (it is untrained): "
-                    "send garment_slot, or train it with `manage.py train_vision`"
-                )
-            slot, confidence = result.prediction.slot, result.prediction.slot_confidence
-        # A slot asked for that cannot complete what the photo shows (known only now) is left out
-        # and named in the result, rather than failing the whole look.
-        ignored = [s for s in look.wanted_slots if s not in COMPLEMENTS[slot]]
-        wanted = [s for s in look.wanted_slots if s in COMPLEMENTS[slot]] or list(COMPLEMENTS[slot])
-        analysis = ImageAnalysis.objects.select_related("predicted_category__parent").get(pk=analysis.pk)
-        answer = suggestions.suggest(
-            index,
-            [suggestions.photo_garment(analysis, slot=slot)],
-            suggestions.SuggestQuery(
-                k=look.k, wanted_slots=wanted, method=Method(look.method) if look.method else None
-            ),
-        )
-        look.result = {
-            "garment_slot": slot,
-            "slot_given": bool(look.garment_slot),
-            "slot_confidence": round(float(confidence), 4),
-            # What the model read in the photo: category path with confidences, and attributes.
-            "garment": _garment_reading(result.prediction),
-            **answer.as_json(),
-            "ignored_slots": ignored,
-        }
-        look.status = LookRequest.Status.DONE
-        look.error = ""
-    except (ImageRejected, OSError, selectors.NoIndex, CannotClassify, suggestions.MethodUnavailable) as exc:
-        look.status = LookRequest.Status.FAILED
-        look.error = str(exc)
-    look.finished_at = timezone.now()
-    look.save(update_fields=["result", "status", "error", "finished_at"])
-    return look
 
 
 # --- Catalog writes from the API -------------------------------------------------------------

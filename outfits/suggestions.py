@@ -42,6 +42,7 @@ from . import selectors
 from .compat import Blob, compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
+    GarmentReading,
     ImageAnalysis,
     LibraryOutfit,
     LibraryOutfitItem,
@@ -160,8 +161,9 @@ def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[S
     return garments
 
 
-def photo_garment(analysis: ImageAnalysis, *, slot: str) -> ShopperGarment:
-    """An analysed photo (a look) as a garment of `slot` (given by the shopper or predicted)."""
+def photo_garment(analysis: GarmentReading, *, slot: str) -> ShopperGarment:
+    """An analysed photo (a look), or one garment found in it, as a garment of `slot` (given by the
+    shopper or predicted). Its predicted category should come with its parent (select_related)."""
     predicted = analysis.attributes or {}
     category = analysis.predicted_category
     same_slot = category is not None and category.slot == slot and category.level == "type"

@@ -11,7 +11,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import looks, outfit_photos, services
 
 # Only errors that a retry can cure: the database went away for a moment.
 _TRANSIENT = (OperationalError, InterfaceError)
@@ -44,8 +44,16 @@ def garment_analyze(kind: str, ids: list[int], force: bool = False) -> dict[str,
 def look_recommend(look_id: str) -> str | None:
     """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone or
     already claimed is left alone. Enqueues nothing."""
-    look = services.look_recommend(look_id=look_id)
+    look = looks.look_recommend(look_id=look_id)
     return look.status if look is not None else None
+
+
+@shared_task(**_RETRY)
+def outfit_photo_analyze(photo_pk: int) -> str | None:
+    """Read an editor's outfit photo into a pending library outfit (gpu queue). A photo that is gone
+    or already claimed is left alone. Enqueues nothing."""
+    photo = outfit_photos.outfit_photo_analyze(photo_pk=photo_pk)
+    return photo.status if photo is not None else None
 
 
 @shared_task(**_RETRY)

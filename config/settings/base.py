@@ -116,6 +116,8 @@ CTL_VISION_ARTEFACT = env.str("CTL_VISION_ARTEFACT", default="") or None
 # The compatibility model index builds and evaluation use (train_compat activates each new one); an
 # artefact id pins another, to compare two models on the same questions.
 CTL_COMPAT_ARTEFACT = env.str("CTL_COMPAT_ARTEFACT", default="") or None
+# The garment gate looks use (train_gate activates each new one); an artefact id pins another.
+CTL_GATE_ARTEFACT = env.str("CTL_GATE_ARTEFACT", default="") or None
 CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
@@ -149,6 +151,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "outfits.tasks.garment_analyze": {"queue": "gpu"},
     "outfits.tasks.look_recommend": {"queue": "gpu"},
+    "outfits.tasks.outfit_photo_analyze": {"queue": "gpu"},
     "outfits.tasks.index_build": {"queue": "index"},
     "outfits.tasks.text_embed": {"queue": "gpu"},
 }

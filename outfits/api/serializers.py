@@ -273,7 +273,9 @@ class SimilarSerializer(serializers.Serializer):
 
 
 class LookCreateSerializer(serializers.Serializer):
-    photo = serializers.FileField(help_text="JPEG, PNG or WEBP photo of one garment.")
+    photo = serializers.FileField(
+        help_text="JPEG, PNG or WEBP photo: one garment, a flat-lay or collage, or a person wearing the look."
+    )
     garment_slot = serializers.ChoiceField(
         choices=Slot.choices,
         required=False,
@@ -322,6 +324,9 @@ class LookCreateSerializer(serializers.Serializer):
 
 class LookSerializer(serializers.ModelSerializer):
     image_url = PhotoUrlField()
+    garment_slot = serializers.SerializerMethodField(
+        help_text="The slot of the garment the photo is mostly of: the shopper's word, else the model's."
+    )
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -339,6 +344,12 @@ class LookSerializer(serializers.ModelSerializer):
             "created_at",
             "finished_at",
         )
+
+    def get_garment_slot(self, look: LookRequest) -> str | None:
+        # The result's main garment once the photo is read, so the two never disagree.
+        if look.result is not None:
+            return look.result.get("garment_slot") or None
+        return look.garment_slot or None
 
     def get_result(self, look: LookRequest) -> dict[str, Any] | None:
         return self.context.get("result_payload")

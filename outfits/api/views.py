@@ -19,7 +19,7 @@ from recsys.rank.complete import Method
 from recsys.rank.filters import ShopFilters
 from recsys.rank.policy import ImpossibleSlot
 
-from .. import selectors, services, suggestions
+from .. import looks, selectors, services, suggestions
 from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from ..suggestions import SuggestQuery
 from . import serializers as s
@@ -226,11 +226,20 @@ class CatalogSearch(APIView):
 
 
 def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:
+    """A look with its stored result, each suggestion's catalog item attached (the look's own and
+    every found garment's)."""
+
+    def attached(plain: list[dict[str, Any]]) -> Any:
+        rows = suggestions.suggestion_rows(plain)
+        return s.SuggestionSerializer(rows, many=True, context={"request": request}).data
+
     result = None
     if look.result:
-        result = {key: value for key, value in look.result.items() if key != "suggestions"}
-        rows = suggestions.suggestion_rows(look.result.get("suggestions", []))
-        result["suggestions"] = s.SuggestionSerializer(rows, many=True, context={"request": request}).data
+        result = dict(look.result) | {"suggestions": attached(look.result.get("suggestions", []))}
+        result["garments"] = [
+            dict(garment) | {"suggestions": attached(garment.get("suggestions", []))}
+            for garment in look.result.get("garments", [])
+        ]
     return s.LookSerializer(look, context={"request": request, "result_payload": result}).data
 
 
@@ -246,7 +255,7 @@ class LookCreate(APIView):
         form = s.LookCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         photo = form.validated_data["photo"]
-        look = services.look_create(
+        look = looks.look_create(
             photo=photo.read(),
             filename=photo.name or "photo.jpg",
             garment_slot=form.validated_data["garment_slot"],

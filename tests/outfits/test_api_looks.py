@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from rest_framework.test import APIClient
 
-from outfits.models import LookRequest
-from tests.factories import garment_photo, huge_png_header
+from outfits.models import GarmentRegion, LookRequest
+from tests.factories import flat_lay_photo, garment_photo, huge_png_header
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,48 @@ def test_a_photo_of_a_top_gets_bottoms_shoes_and_bags(storefront: APIClient) -> 
     slots = {s["slot"] for s in look["result"]["suggestions"]}
     assert {"bottom", "shoes"} <= slots
     assert all(s["item"]["image_url"] for s in look["result"]["suggestions"])
+    # One product shot: one garment found, its box and slot agreeing with the top-level fields.
+    assert look["garment_slot"] == "top" and look["result"]["photo_kind"] == "product"
+    (garment,) = look["result"]["garments"]
+    assert garment["slot"] == "top" and garment["part"] == "product" and len(garment["box"]) == 4
+    assert garment["suggestions"] == look["result"]["suggestions"]
+
+
+def test_a_flat_lay_outfit_lists_every_garment_with_what_completes_the_whole_look(
+    storefront: APIClient,
+) -> None:
+    response = _upload(storefront, flat_lay_photo())
+    look = storefront.get(response["Location"]).json()
+    assert look["status"] == "done", look
+    result = look["result"]
+    assert result["photo_kind"] == "flat-lay"
+    garments = result["garments"]
+    assert len(garments) + len(result["unplaced"]) == 3
+    found = {g["slot"] for g in garments}
+    assert len(garments) >= 2 and found <= {"top", "bottom", "shoes"}, garments
+    boxes = [g["box"] for g in garments]
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)  # left to right, as laid
+    for garment in garments:
+        # The other garments are the partial outfit: nothing suggested for a slot the photo holds.
+        suggested = {s["slot"] for s in garment["suggestions"]}
+        assert suggested and not suggested & found, garment
+        assert all(s["item"]["title"] is not None for s in garment["suggestions"])
+    assert look["garment_slot"] == result["garment_slot"] in found
+    analysis = LookRequest.objects.get(pk=look["id"]).analyses.get()
+    assert analysis.photo_kind == "flat-lay"
+    assert GarmentRegion.objects.filter(analysis=analysis, placed=True).count() == len(garments)
+
+
+def test_a_photo_with_no_garment_is_answered_with_none_and_why(storefront: APIClient) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (400, 400), (128, 128, 128)).save(blank, format="JPEG")
+    for fields in ({}, {"garment_slot": "bottom"}):
+        response = _upload(storefront, blank.getvalue(), **fields)
+        look = storefront.get(response["Location"]).json()
+        assert look["status"] == "done", look
+        assert look["result"]["garments"] == [] and look["result"]["suggestions"] == []
+        assert "no garment" in look["result"]["reason"]
+        assert look["result"]["garment_slot"] is None
 
 
 def test_the_shopper_can_say_what_the_photo_shows_and_what_they_want(storefront: APIClient) -> None:

@@ -1,0 +1,65 @@
+"""python manage.py train_gate [--non-garments 1500] [--max-garments 6000] [--seed 0] [--no-activate]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
+from django.utils import timezone
+
+from outfits.models import ImageAnalysis, embedding_vector
+from outfits.worker_models import vision_embedder
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit the garment gate (garment or not) on the active image model's embeddings: the analysed "
+        "catalog and library photos against photos of no garment the gate draws itself, read through the "
+        "same regions and crops as a shopper's photo. Writes a new gate artefact and activates it."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--non-garments", type=int, default=1500, help="photos of no garment to draw")
+        parser.add_argument("--max-garments", type=int, default=6000, help="at most this many garment photos")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--no-activate", action="store_true", help="write the gate without activating it")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from vision.analyze import analysis_spec
+        from vision.garment_gate import drawn_non_garments, fit_gate
+        from vision.photo import read_photo
+
+        embedder = vision_embedder()
+        spec = analysis_spec(embedder)
+        rows = list(
+            ImageAnalysis.objects.filter(Q(catalog_item__isnull=False) | Q(library_item__isnull=False))
+            .filter(model_spec=spec, status="ok", embedding__isnull=False)
+            .order_by("?")
+            .values_list("embedding", flat=True)[: options["max_garments"]]
+        )
+        if len(rows) < 10:
+            raise CommandError(
+                f"only {len(rows)} analysed garment photos under {spec}: import and analyse a catalog first"
+            )
+        garments = np.stack([embedding_vector(blob) for blob in rows if blob is not None])
+        non_garments: list[np.ndarray] = []
+        for photo in drawn_non_garments(options["non_garments"], seed=options["seed"]):
+            # Read as a shopper's photo is read, so the gate sees the crops it will judge.
+            non_garments.extend(g.analysis.embedding for g in read_photo(photo, embedder).garments)
+        if len(non_garments) < 10:
+            raise CommandError("too few drawn photos gave a region: draw more with --non-garments")
+        gate, figures = fit_gate(garments, np.stack(non_garments), spec=spec, seed=options["seed"])
+        artefact_id = timezone.now().strftime("%Y%m%dT%H%M%S") + f"-s{options['seed']}"
+        gate.save(
+            Path(settings.MODELS_DIR), artefact_id, figures=figures, make_active=not options["no_activate"]
+        )
+        self.stdout.write(
+            f"gate {artefact_id} on {spec}: {figures.garments} garment and {figures.non_garments} "
+            f"non-garment crops; held out: {figures.garments_refused:.1%} of garments refused, "
+            f"{figures.non_garments_refused:.1%} of drawn non-garments refused "
+            f"(threshold {gate.threshold:.3f})"
+        )

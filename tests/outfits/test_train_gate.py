@@ -1,0 +1,50 @@
+"""train_gate fits the garment gate on the shop's analysed photos against drawn non-garments; looks
+then carry each garment's odds and leave out what the gate refuses."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from outfits.worker_models import garment_gate
+from tests.factories import garment_photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gate_dir() -> Iterator[Path]:
+    folder = Path(settings.MODELS_DIR) / "gate"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)  # the other tests run without a gate
+
+
+def test_a_fitted_gate_reads_every_garment_of_a_look(
+    gate_dir: Path, storefront: APIClient, capsys: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    call_command("train_gate", "--non-garments", "60")
+    out = capsys.readouterr().out
+    assert "held out:" in out and "garments refused" in out
+    assert (gate_dir / "ACTIVE").is_file()
+    photo = SimpleUploadedFile("top.jpg", garment_photo(), content_type="image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = storefront.post("/api/v1/looks/", {"photo": photo}, format="multipart")
+    result = storefront.get(response["Location"]).json()["result"]
+    everything = result["garments"] + result["unplaced"]
+    assert everything and all(0 <= g["garment_odds"] <= 1 for g in everything)
+    refused = [g for g in result["unplaced"] if "does not look like a garment" in g["reason"]]
+    assert all(g["garment_odds"] < 0.5 for g in refused)
+
+
+def test_a_gate_of_another_image_model_is_skipped_not_fatal(gate_dir: Path, caplog: Any) -> None:
+    call_command("train_gate", "--non-garments", "30")
+    assert garment_gate("some-other-model@0+iso1") is None
+    assert "fit it again" in caplog.text
