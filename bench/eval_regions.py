@@ -79,6 +79,24 @@ def compose(photos: list[Image.Image], rng: np.random.Generator) -> tuple[Image.
     return canvas, truth
 
 
+def _draw_miss(
+    canvas: Image.Image, truth: list[Box], regions: list[tuple[Box, str, bool]], why: str, path: Path
+) -> None:
+    """A missed collage for the eye: products' boxes green, regions found red (dashed: unplaced)."""
+    from PIL import ImageDraw
+
+    drawn = canvas.copy()
+    draw = ImageDraw.Draw(drawn)
+    for box in truth:
+        draw.rectangle(box.as_list(), outline=(0, 160, 0), width=5)
+    for box, slot, placed in regions:
+        draw.rectangle(box.as_list(), outline=(220, 0, 0) if placed else (150, 150, 150), width=3)
+        draw.text((box.x0 + 4, box.y0 + 4), slot, fill=(220, 0, 0))
+    draw.text((6, 6), why, fill=(0, 0, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    drawn.save(path, quality=85)
+
+
 def no_garment_photos(rng: np.random.Generator) -> list[tuple[str, Image.Image]]:
     from skimage import data
 
@@ -139,6 +157,7 @@ def main() -> None:
     parser.add_argument("--collages", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-gate", action="store_true", help="measure without the garment gate")
+    parser.add_argument("--misses", type=Path, default=None, help="draw up to 40 missed collages here")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     items = list(CatalogItem.objects.select_related("category").filter(analyses__status="ok").distinct())
@@ -154,7 +173,7 @@ def main() -> None:
         reading = read_photo(photo, embedder, poses=poses, gate=gate)
         return reading.kind, [(g.box, g.slot, g.placed) for g in reading.garments]
 
-    found = correct = products = false_regions = unplaced = 0
+    found = correct = products = false_regions = unplaced = saved = 0
     kinds: dict[str, int] = {}
     seconds: list[float] = []
     for _ in range(args.collages):
@@ -166,6 +185,7 @@ def main() -> None:
         seconds.append(time.perf_counter() - started)
         kinds[kind.value] = kinds.get(kind.value, 0) + 1
         matched: set[int] = set()
+        missed: list[str] = []
         for item, box in zip(picked, truth, strict=True):
             products += 1
             scores = [box.iou(region_box) for region_box, _, _ in regions]
@@ -175,6 +195,13 @@ def main() -> None:
                 matched.add(best)
                 slot, placed = regions[best][1], regions[best][2]
                 correct += int(slot == item.category.slot and placed)
+                if not (slot == item.category.slot and placed):
+                    missed.append(f"{item.category.slot} read as {slot}{'' if placed else ' (unplaced)'}")
+            else:
+                missed.append(f"{item.category.slot} not found (best IoU {max(scores, default=0):.2f})")
+        if missed and args.misses and saved < 40:
+            saved += 1
+            _draw_miss(canvas, truth, regions, "; ".join(missed), args.misses / f"miss-{saved:02d}.jpg")
         # A false region is one served as a garment (placed) that is no product of the collage.
         false_regions += sum(1 for i, (_, _, placed) in enumerate(regions) if placed and i not in matched)
         unplaced += sum(1 for _, _, placed in regions if not placed)

@@ -41,12 +41,13 @@ PART_SLOTS: Final[dict[str, frozenset[str]]] = {
     "lower": frozenset({"bottom", "dress"}),
     "full": frozenset({"dress"}),
     "feet": frozenset({"shoes"}),
+    "carried": frozenset({"bag", "accessory", "shoes"}),
 }
 
 
 @dataclass(frozen=True)
 class FoundGarment:
-    part: str  # product, or the body part: upper, lower, full, feet
+    part: str  # product, or the body part: upper, lower, full, feet; or carried (beside the body)
     box: Box  # in the photo's pixels
     mask_share: float  # share of the box that is garment
     analysis: GarmentAnalysis  # of the garment's own crop

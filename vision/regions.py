@@ -4,7 +4,8 @@ Photos come in four kinds, told apart per photo:
 
     empty     a plain backdrop with nothing on it (blank, or specks): no garment, say so
     person    someone wearing the garments (MediaPipe Pose finds a person): a region per body part
-              (vision.people)
+              (vision.people), and on a plain backdrop one per thing carried apart from the body
+              (a bag held out or set down: part "carried")
     flat-lay  several products on one plain backdrop (a collage, a flat-lay): a region per product,
               the connected components of the foreground mask, small fragments merged into the
               product they touch or dropped
@@ -38,6 +39,10 @@ COMPONENT_SIDE: Final = 256
 # A component smaller than this share of the foreground is a fragment (a tag, a shadow speck): it is
 # merged into a product whose box it touches, else dropped.
 MIN_PRODUCT_SHARE: Final = 0.04
+# A person's carried things: the foreground farther than this share of the photo's longer side from
+# the person mask, in pieces of at least this share of the photo (smaller ones are hair, shadows).
+CARRIED_MARGIN: Final = 0.02
+MIN_CARRIED_SHARE: Final = 0.01
 # Two components whose boxes are closer than this share of the photo's longer side are one product
 # (a strap apart from its bag, two shoes of a pair).
 MERGE_GAP: Final = 0.02
@@ -82,7 +87,8 @@ def find_regions(image: Image.Image, *, poses: PoseReader | None = None) -> Phot
         if pose is not None:
             worn = tuple(Region(r.part, r.box, r.mask) for r in body_regions(pose))
             if worn:
-                return PhotoRegions(PhotoKind.PERSON, worn)
+                carried = _carried(foreground.mask, pose.person) if foreground.plain_background else []
+                return PhotoRegions(PhotoKind.PERSON, worn + tuple(carried))
     if foreground.plain_background:
         products = [_tightened(rgb, region) for region in _products(foreground.mask)]
         if len(products) >= 2:
@@ -135,6 +141,29 @@ def _products(mask: BoolMask) -> list[Region]:
         )
         regions.append(Region("product", box, mask[box.y0 : box.y1, box.x0 : box.x1].copy()))
     return sorted(regions, key=lambda r: (r.box.y0, r.box.x0))
+
+
+def _carried(foreground: BoolMask, person: BoolMask) -> list[Region]:
+    """What a person carries apart from their body (a bag held out, a bag set down beside them): the
+    foreground products left once the person, grown by a margin, is taken away."""
+    from skimage.morphology import binary_dilation, disk  # workers only (requirements/ml.txt)
+
+    height, width = foreground.shape
+    scale = min(1.0, COMPONENT_SIDE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small_person = np.asarray(Image.fromarray(person).resize(size, Image.Resampling.NEAREST))
+    grown = binary_dilation(small_person, disk(max(1, round(CARRIED_MARGIN * max(size)))))  # type: ignore[no-untyped-call]
+    apart = np.asarray(Image.fromarray(foreground).resize(size, Image.Resampling.NEAREST)) & ~grown
+    if apart.mean() < MIN_CARRIED_SHARE:
+        return []
+    full_apart = (
+        np.asarray(Image.fromarray(apart).resize((width, height), Image.Resampling.NEAREST)) & foreground
+    )
+    return [
+        Region("carried", r.box, r.mask)
+        for r in _products(full_apart)
+        if r.mask.mean() * r.box.width * r.box.height >= MIN_CARRIED_SHARE * height * width
+    ]
 
 
 def _tightened(image: Image.Image, region: Region) -> Region:

@@ -141,3 +141,18 @@ def test_body_regions_follow_the_visible_landmarks() -> None:
     squeezed = _pose(everything)
     squeezed.points[[11, 12], 0] = (148, 152)
     assert body_regions(squeezed) == []
+
+
+def test_a_bag_held_apart_from_the_body_is_a_carried_region() -> None:
+    from vision.regions import _carried
+
+    foreground = np.zeros((600, 400), dtype=bool)
+    person = np.zeros_like(foreground)
+    person[50:580, 120:260] = True  # the wearer
+    foreground |= person
+    foreground[300:420, 300:380] = True  # a bag held out at arm's length
+    foreground[100:104, 270:273] = True  # a wisp of hair beside the head: no region
+    (bag,) = _carried(foreground, person)
+    assert bag.part == "carried"
+    assert bag.box.iou(Box(300, 300, 380, 420)) >= 0.8
+    assert _carried(person, person) == []

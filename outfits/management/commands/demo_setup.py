@@ -44,6 +44,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         call_command("build_index", verbosity=self.verbosity)
         self._train_compat_if_untrained()
+        self._train_gate_if_unfitted()
         self._print_logins()
 
     def _import(self, report: ImportReport, kind: str) -> None:
@@ -121,6 +122,18 @@ class Command(BaseCommand):
             call_command("train_compat", verbosity=self.verbosity)
         except CommandError as exc:  # too small a library: the library method serves alone
             self.stderr.write(f"no compatibility model: {exc}")
+
+    def _train_gate_if_unfitted(self) -> None:
+        """Uploaded photos of no garment are refused by the garment gate: fit it once for the active
+        image model (a minute: it reads the photos of no garment it draws)."""
+        from outfits.selectors import newest_model_spec
+        from outfits.worker_models import garment_gate
+
+        spec = newest_model_spec()
+        if spec is None or garment_gate(spec) is not None:
+            return
+        self.stdout.write("fitting the garment gate (once)")
+        call_command("train_gate", non_garments=600, verbosity=self.verbosity)
 
     def _print_logins(self) -> None:
         users = get_user_model()
