@@ -25,6 +25,7 @@ from .models import (
     CatalogItem,
     Category,
     CategoryReview,
+    GarmentRegion,
     ImageAnalysis,
     IndexBuild,
     LibraryItem,
@@ -182,6 +183,19 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
         self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)
 
 
+class GarmentRegionInline(admin.TabularInline):
+    """The garments found in a photo of several, in reading order: where, what, and why not placed."""
+
+    model = GarmentRegion
+    extra = 0
+    can_delete = False
+    fields = ("position", "part", "box", "slot", "slot_confidence", "garment_odds", "placed", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ImageAnalysis)
 class ImageAnalysisAdmin(admin.ModelAdmin):
     list_display = (
@@ -193,9 +207,12 @@ class ImageAnalysisAdmin(admin.ModelAdmin):
         "predicted_category",
         "updated_at",
     )
-    list_filter = ("status", "model_spec")
-    readonly_fields = [f.name for f in ImageAnalysis._meta.fields if f.name != "embedding"]
-    exclude = ("embedding",)
+    list_filter = ("status", "model_spec", "photo_kind")
+    readonly_fields = [
+        f.name for f in ImageAnalysis._meta.fields if f.name not in ("embedding", "text_embedding")
+    ]
+    exclude = ("embedding", "text_embedding")
+    inlines = (GarmentRegionInline,)
 
     @admin.display(description="subject")
     def subject(self, obj: ImageAnalysis) -> str:

@@ -16,7 +16,6 @@ same reading (box, quality, embedding) as the same photo in the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -29,7 +28,7 @@ from .embed import GarmentEmbedder
 from .garment_gate import GarmentGate
 from .people import PoseReader
 from .quality_filter import QualityFilter
-from .regions import PhotoKind, Region, find_regions, region_photo
+from .regions import PhotoKind, PhotoRegions, Region, find_regions, region_photo
 
 # A garment whose slot the model gives less than this is not placed.
 PLACED: Final = 0.5
@@ -94,10 +93,7 @@ def read_photo(
             slot=slot, confidence=1.0, garment_odds=None, placed=True, crop=image,
         )  # fmt: skip
         return PhotoReading(PhotoKind.PRODUCT, (given,))
-    if regions.kind == PhotoKind.PRODUCT:
-        crops: Sequence[Image.Image] = [image]
-    else:
-        crops = [region_photo(image, region) for region in regions.regions]
+    crops = _crops(image, regions)
     analyses = analyze_garments(crops, embedder, quality_filter=quality_filter)
     odds = gate.garment_odds(np.stack([a.embedding for a in analyses])) if gate is not None else None
     found = [
@@ -111,6 +107,18 @@ def read_photo(
         reasons = sorted({g.reason for g in found if g.reason})
         return replace(reading, reason="no garment recognised: " + "; ".join(reasons))
     return reading
+
+
+def photo_crops(image: Image.Image, *, poses: PoseReader | None = None) -> list[Image.Image]:
+    """What the garment model is shown of a photo: one crop per region (the photo itself for a
+    product shot). For batch work over many photos (the gate's fitting) in one model call."""
+    return _crops(image, find_regions(image, poses=poses))
+
+
+def _crops(image: Image.Image, regions: PhotoRegions) -> list[Image.Image]:
+    if regions.kind == PhotoKind.PRODUCT:
+        return [image]
+    return [region_photo(image, region) for region in regions.regions]
 
 
 def _placed(

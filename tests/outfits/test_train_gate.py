@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from outfits.worker_models import garment_gate
 from tests.factories import garment_photo
+from vision.garment_gate import fit_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,10 @@ def test_a_fitted_gate_reads_every_garment_of_a_look(
 
 
 def test_a_gate_of_another_image_model_is_skipped_not_fatal(gate_dir: Path, caplog: Any) -> None:
-    call_command("train_gate", "--non-garments", "30")
-    assert garment_gate("some-other-model@0+iso1") is None
+    rng = np.random.default_rng(0)
+    gate, figures = fit_gate(
+        rng.normal(size=(20, 8)) + 1, rng.normal(size=(20, 8)) - 1, spec="old-model@0+iso1"
+    )
+    gate.save(gate_dir.parent, "old", figures=figures)
+    assert garment_gate("new-model@1+iso1") is None
     assert "fit it again" in caplog.text

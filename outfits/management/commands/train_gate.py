@@ -29,9 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-activate", action="store_true", help="write the gate without activating it")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from vision.analyze import analysis_spec
+        from vision.analyze import analysis_spec, analyze_garments
         from vision.garment_gate import drawn_non_garments, fit_gate
-        from vision.photo import read_photo
+        from vision.photo import photo_crops
 
         embedder = vision_embedder()
         spec = analysis_spec(embedder)
@@ -46,10 +46,14 @@ class Command(BaseCommand):
                 f"only {len(rows)} analysed garment photos under {spec}: import and analyse a catalog first"
             )
         garments = np.stack([embedding_vector(blob) for blob in rows if blob is not None])
-        non_garments: list[np.ndarray] = []
-        for photo in drawn_non_garments(options["non_garments"], seed=options["seed"]):
-            # Read as a shopper's photo is read, so the gate sees the crops it will judge.
-            non_garments.extend(g.analysis.embedding for g in read_photo(photo, embedder).garments)
+        # Read as a shopper's photo is read (regions, then crops), so the gate sees what it will
+        # judge; all crops go through the model in batches.
+        crops = [
+            crop
+            for photo in drawn_non_garments(options["non_garments"], seed=options["seed"])
+            for crop in photo_crops(photo)
+        ]
+        non_garments = [a.embedding for a in analyze_garments(crops, embedder)] if crops else []
         if len(non_garments) < 10:
             raise CommandError("too few drawn photos gave a region: draw more with --non-garments")
         gate, figures = fit_gate(garments, np.stack(non_garments), spec=spec, seed=options["seed"])
