@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.factories import garment_photo
+from tests.factories import flat_lay_photo, garment_photo
 
 
 @pytest.fixture
@@ -67,3 +67,28 @@ def test_a_shopper_browses_an_item_and_uploads_a_photo(
     assert "bottom" in browser.page_source
     assert browser.find_elements(By.CSS_SELECTOR, "a.suggestion")
     browser.save_screenshot(str(tmp_path / "look.png"))
+
+
+def test_a_shopper_uploads_an_outfit_photo_and_chooses_a_garment(
+    live_shop: None, live_server: Any, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    photo = tmp_path / "flat-lay.jpg"
+    photo.write_bytes(flat_lay_photo())
+    browser.get(live_server.url + "/")
+    browser.find_element(By.NAME, "photo").send_keys(str(photo))
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_element(By.ID, "look-status").text in ("done", "failed")
+    )
+    # A box drawn on the photo for every garment found, over the photo's own pixels.
+    boxes = browser.find_elements(By.CSS_SELECTOR, "#look-photo a.garment-box rect")
+    assert len(boxes) >= 2, browser.page_source[:3000]
+    assert all(box.size["width"] > 20 and box.size["height"] > 20 for box in boxes)
+    browser.save_screenshot(str(tmp_path / "outfit-photo.png"))
+    # Choosing another garment shows what completes the look around it.
+    links = browser.find_elements(By.CSS_SELECTOR, "#garments a")
+    target = links[-1].get_attribute("href")
+    links[-1].click()
+    WebDriverWait(browser, 30).until(lambda d: d.current_url == target)
+    assert browser.find_elements(By.CSS_SELECTOR, "#look-photo a.garment-box.chosen")
+    assert browser.find_elements(By.CSS_SELECTOR, "a.suggestion")
