@@ -1,7 +1,7 @@
 """Garments worn by a model in Myntra photos (not a test: it prints figures and draws a sheet to check).
 
     DJANGO_SETTINGS_MODULE=config.settings.local python bench/eval_worn.py MYNTRA_DIR [--limit 3000]
-        [--sheet OUT.png] [--sheet-size 24]
+        [--sheet OUT.png] [--sheet-size 24] [--list OUT.txt]
 
 Only photos of the garment model's test part (vision.datasets.split_part: never trained on). The
 person detector (MediaPipe Pose) picks the photos worn by a model; for those, the share where the
@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=3000, help="test-part photos to scan for people")
     parser.add_argument("--sheet", type=Path, default=None)
     parser.add_argument("--sheet-size", type=int, default=24)
+    parser.add_argument("--list", type=Path, default=None, help="write the worn photos' paths here")
     args = parser.parse_args()
     with (args.myntra / "styles.csv").open(newline="", encoding="utf-8") as handle:
         rows = [
@@ -105,6 +106,9 @@ def main() -> None:
     if wearable:
         print(f"  the labelled slot's body region found: {in_regions / len(wearable):.3f}")
         print(f"  ... and placed as that slot (as a look reads it): {classified / len(wearable):.3f}")
+    if args.list:
+        paths = [args.myntra / (row["image"] or "images/" + row["id"] + ".jpg") for row, _, _ in worn]
+        args.list.write_text("".join(f"{path}\n" for path in paths))
     if args.sheet and worn:
         sample = [worn[i] for i in np.random.default_rng(0).permutation(len(worn))[: args.sheet_size]]
         cell = 240

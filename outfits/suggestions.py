@@ -190,6 +190,8 @@ def look_garment(look: LookRequest, *, model_spec: str) -> ShopperGarment:
         .first()
     )
     slot = (look.result or {}).get("garment_slot") or look.garment_slot
+    if look.result is not None and not look.result.get("garments", [None]):
+        raise selectors.NotAnalysed(f"look {look.pk} shows no garment: {look.result.get('reason')}")
     if analysis is None or not slot:
         raise selectors.NotAnalysed(f"look {look.pk} has no analysed garment under {model_spec} yet")
     return photo_garment(analysis, slot=slot)

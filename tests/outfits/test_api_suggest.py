@@ -3,6 +3,7 @@ diversity, reasons, partial outfits (POST), and payload size."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from PIL import Image
 from rest_framework.test import APIClient
 
 from outfits import services
@@ -186,3 +188,20 @@ def test_a_finished_look_joins_a_partial_outfit(
     )
     assert response.status_code == 200, response.content
     assert {s["slot"] for s in response.json()["suggestions"]} <= {"shoes", "bag", "outerwear"}
+
+
+def test_a_look_of_no_garment_cannot_join_an_outfit(
+    storefront: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 300), (200, 200, 200)).save(blank, format="JPEG")
+    photo = SimpleUploadedFile("wall.jpg", blank.getvalue(), "image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        look = storefront.post("/api/v1/looks/", {"photo": photo}, format="multipart")
+    response = storefront.post(
+        "/api/v1/complete-the-look/",
+        {"items": [_a("top").external_id], "looks": [look.json()["id"]]},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert "shows no garment" in str(response.json())
