@@ -1,7 +1,7 @@
 """Garments worn by a model in Myntra photos (not a test: it prints figures and draws a sheet to check).
 
     DJANGO_SETTINGS_MODULE=config.settings.local python bench/eval_worn.py MYNTRA_DIR [--limit 3000]
-        [--sheet OUT.png] [--sheet-size 24] [--list OUT.txt]
+        [--offset 0] [--sheet OUT.png] [--sheet-size 24] [--list OUT.txt] [--no-gate]
 
 Only photos of the garment model's test part (vision.datasets.split_part: never trained on). The
 person detector (MediaPipe Pose) picks the photos worn by a model; for those, the share where the
@@ -58,9 +58,11 @@ def main() -> None:
     )
     parser.add_argument("myntra", type=Path)
     parser.add_argument("--limit", type=int, default=3000, help="test-part photos to scan for people")
+    parser.add_argument("--offset", type=int, default=0, help="skip the first N test-part photos")
     parser.add_argument("--sheet", type=Path, default=None)
     parser.add_argument("--sheet-size", type=int, default=24)
     parser.add_argument("--list", type=Path, default=None, help="write the worn photos' paths here")
+    parser.add_argument("--no-gate", action="store_true", help="measure without the garment gate")
     args = parser.parse_args()
     with (args.myntra / "styles.csv").open(newline="", encoding="utf-8") as handle:
         rows = [
@@ -68,10 +70,11 @@ def main() -> None:
             for r in csv.DictReader(handle)
             if split_part(f"{args.myntra.resolve().name}:{r['id']}") == "test"
         ]
-    rows = rows[: args.limit]
+    rows = rows[args.offset : args.offset + args.limit]
     poses = PoseReader()
     embedder = services.vision_embedder()
-    gate = garment_gate(analysis_spec(embedder))
+    gate = None if args.no_gate else garment_gate(analysis_spec(embedder))
+    misses: dict[str, int] = {}
     worn: list[
         tuple[dict[str, str], Image.Image, list[tuple[str, tuple[int, int, int, int], str, bool]]]
     ] = []
@@ -88,6 +91,11 @@ def main() -> None:
         readings = [
             (g.part, (g.box.x0, g.box.y0, g.box.x1, g.box.y1), g.slot, g.placed) for g in reading.garments
         ]
+        wanted = _slot(row)
+        for g in reading.garments:
+            if g.part == PART_OF_SLOT.get(wanted) and not (g.placed and g.slot == wanted):
+                why = g.reason.split(" region ")[-1] if g.reason else f"read as {g.slot}"
+                misses[why] = misses.get(why, 0) + 1
         worn.append((row, photo, readings))
     seconds = time.perf_counter() - started
     labelled = [(row, readings) for row, _, readings in worn]
@@ -106,6 +114,7 @@ def main() -> None:
     if wearable:
         print(f"  the labelled slot's body region found: {in_regions / len(wearable):.3f}")
         print(f"  ... and placed as that slot (as a look reads it): {classified / len(wearable):.3f}")
+        print(f"  why the labelled slot's region was not placed as it: {misses}")
     if args.list:
         paths = [args.myntra / (row["image"] or "images/" + row["id"] + ".jpg") for row, _, _ in worn]
         args.list.write_text("".join(f"{path}\n" for path in paths))

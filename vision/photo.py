@@ -5,7 +5,8 @@
 
 A garment is *placed* when the model can say with confidence which slot it fills, the slot is one
 its body part can hold (feet hold shoes, not a top), and the garment gate (vision.garment_gate),
-when one is fitted, takes it for a garment. Garments that are not placed are still reported, with
+when one is fitted, takes it for a garment (products and carried things; worn parts are garments
+by how they were found). Garments that are not placed are still reported, with
 the reason, but never turned into suggestions. A photo of a person gives upper, lower and full body
 regions: the full one is kept when the model reads a dress there more surely than a bottom below
 the hips, else the upper and lower ones are (a coat over a dress keeps its upper region).
@@ -32,6 +33,10 @@ from .regions import PhotoKind, PhotoRegions, Region, find_regions, region_photo
 
 # A garment whose slot the model gives less than this is not placed.
 PLACED: Final = 0.5
+# The parts the garment gate judges: products and things carried. A worn part is a garment by how
+# it was found (a person's pose and mask), and the gate, fitted on product photos, takes a worn top
+# with arms and a neck in it for something else (it refused a third of worn regions on Myntra).
+GATED_PARTS: Final = frozenset({"product", "carried"})
 # Which slots a garment in each part of a photo can fill.
 ALL_SLOTS: Final = frozenset({"top", "bottom", "dress", "outerwear", "shoes", "bag", "accessory"})
 PART_SLOTS: Final[dict[str, frozenset[str]]] = {
@@ -133,7 +138,7 @@ def _placed(
         slot = max(scores, key=lambda s: scores[s]) if scores else prediction.slot
         confidence = float(scores.get(slot, prediction.slot_confidence))
         reason = ""
-        if gate is not None and odds is not None and odds < gate.threshold:
+        if gate is not None and odds is not None and odds < gate.threshold and region.part in GATED_PARTS:
             reason = f"the {region.part} region does not look like a garment"
         elif confidence < PLACED:
             reason = f"the {region.part} region is no garment the model recognises with confidence"

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .detect import NEUTRAL_BACKGROUND, Box, find_garment
+from .detect import NEUTRAL_BACKGROUND, Box, Foreground, find_garment
 from .people import PoseReader, body_regions
 
 BoolMask = npt.NDArray[np.bool_]
@@ -39,6 +39,19 @@ COMPONENT_SIDE: Final = 256
 # A component smaller than this share of the foreground is a fragment (a tag, a shadow speck): it is
 # merged into a product whose box it touches, else dropped.
 MIN_PRODUCT_SHARE: Final = 0.04
+# A product against a shaded patch of its own photo's backdrop: pixels farther than this from the
+# collage's colour (0-255, any channel) are the product; used when they are at least MIN_CORE_SHARE
+# of the region's mask and their box (plus CORE_MARGIN of the region's side) at most MAX_CORE_AREA
+# of the region's.
+CORE_DISTANCE: Final = 40
+MIN_CORE_SHARE: Final = 0.05
+CORE_MARGIN: Final = 0.02
+MAX_CORE_AREA: Final = 0.7
+# A wearer found by pose covers at least this share of the foreground of a plain-backdrop photo.
+MIN_WEARER_SHARE: Final = 0.5
+# How far below a region the backdrop may be modelled when its product touches the region's foot,
+# as a share of the region's height.
+TIGHTEN_BELOW: Final = 0.1
 # A person's carried things: the foreground farther than this share of the photo's longer side from
 # the person mask, in pieces of at least this share of the photo (smaller ones are hair, shadows).
 CARRIED_MARGIN: Final = 0.02
@@ -84,13 +97,16 @@ def find_regions(image: Image.Image, *, poses: PoseReader | None = None) -> Phot
         )
     if poses is not None:
         pose = poses.read(np.asarray(rgb))
-        if pose is not None:
+        if pose is not None and _wears(pose.person, foreground):
             worn = tuple(Region(r.part, r.box, r.mask) for r in body_regions(pose))
             if worn:
                 carried = _carried(foreground.mask, pose.person) if foreground.plain_background else []
                 return PhotoRegions(PhotoKind.PERSON, worn + tuple(carried))
     if foreground.plain_background:
-        products = [_tightened(rgb, region) for region in _products(foreground.mask)]
+        products = [
+            _cored(rgb, _tightened(rgb, region), foreground.background_rgb)
+            for region in _products(foreground.mask)
+        ]
         if len(products) >= 2:
             return PhotoRegions(PhotoKind.FLAT_LAY, tuple(products))
     box = foreground.box
@@ -143,6 +159,29 @@ def _products(mask: BoolMask) -> list[Region]:
     return sorted(regions, key=lambda r: (r.box.y0, r.box.x0))
 
 
+def _cored(image: Image.Image, region: Region, backdrop: tuple[int, int, int]) -> Region:
+    """A pasted product photo whose backdrop is shaded (darker at the top, a vignette) leaves a faint
+    patch joined to its product. The product differs from the collage's colour strongly, the patch
+    faintly: when the strong part fills much less of the region, the region shrinks to it."""
+    box = region.box
+    crop = np.asarray(image.crop((box.x0, box.y0, box.x1, box.y1)), dtype=np.int16)
+    strong = (np.abs(crop - np.array(backdrop)).max(axis=2) > CORE_DISTANCE) & region.mask
+    if strong.sum() < MIN_CORE_SHARE * region.mask.sum():
+        return region  # a pale product: its faint part is the product
+    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
+    pad = max(2, round(CORE_MARGIN * max(box.width, box.height)))
+    core = Box(
+        box.x0 + max(0, int(cols[0]) - pad),
+        box.y0 + max(0, int(rows[0]) - pad),
+        box.x0 + min(box.width, int(cols[-1]) + 1 + pad),
+        box.y0 + min(box.height, int(rows[-1]) + 1 + pad),
+    )
+    if core.width * core.height > MAX_CORE_AREA * box.width * box.height:
+        return region
+    mask = region.mask[core.y0 - box.y0 : core.y1 - box.y0, core.x0 - box.x0 : core.x1 - box.x0].copy()
+    return Region(region.part, core, mask)
+
+
 def _carried(foreground: BoolMask, person: BoolMask) -> list[Region]:
     """What a person carries apart from their body (a bag held out, a bag set down beside them): the
     foreground products left once the person, grown by a margin, is taken away."""
@@ -166,16 +205,37 @@ def _carried(foreground: BoolMask, person: BoolMask) -> list[Region]:
     ]
 
 
+def _wears(person: BoolMask, foreground: Foreground) -> bool:
+    """Pose sometimes fits a skeleton to one garment of a collage (a sweater has shoulders). A wearer
+    is most of what stands on a plain backdrop; on a busy one there is no foreground to compare."""
+    if not foreground.plain_background:
+        return True
+    shared = np.logical_and(person, foreground.mask).sum()
+    return bool(shared >= MIN_WEARER_SHARE * max(1, int(foreground.mask.sum())))
+
+
 def _tightened(image: Image.Image, region: Region) -> Region:
     """A product pasted as a whole photo (a collage tile) stands on its own backdrop, which differs a
-    little from the collage's: find the product again inside its region, against that backdrop."""
+    little from the collage's: find the product again inside its region, against that backdrop.
+
+    A small product rests low in its photo (shoes, a belt, earrings) and the region may take in the
+    upper part of its tile, whose shade differs from the collage's: the product then touches the
+    region's lower edge, and the backdrop is modelled with a strip of the photo below it as well."""
     box = region.box
-    inner = find_garment(image.crop((box.x0, box.y0, box.x1, box.y1)))
-    if inner.empty or not inner.plain_background:
-        return region
-    tight = Box(box.x0 + inner.box.x0, box.y0 + inner.box.y0, box.x0 + inner.box.x1, box.y0 + inner.box.y1)
-    mask = inner.mask[inner.box.y0 : inner.box.y1, inner.box.x0 : inner.box.x1].copy()
-    return Region(region.part, tight, mask)
+    height = image.height
+    found: list[Region] = []
+    for extra in (0, max(2, round(TIGHTEN_BELOW * box.height))):
+        inner = find_garment(image.crop((box.x0, box.y0, box.x1, min(height, box.y1 + extra))))
+        if inner.empty or not inner.plain_background:
+            continue
+        bottom = min(box.y1, box.y0 + inner.box.y1)
+        tight = Box(box.x0 + inner.box.x0, box.y0 + inner.box.y0, box.x0 + inner.box.x1, bottom)
+        if tight.height >= 2 and tight.width >= 2:
+            mask = inner.mask[inner.box.y0 : inner.box.y0 + tight.height, inner.box.x0 : inner.box.x1]
+            found.append(Region(region.part, tight, mask.copy()))
+    # Both are the product against a backdrop fitted to its surroundings: the tighter one left the
+    # tile's own shade out.
+    return min(found, key=lambda r: r.box.width * r.box.height, default=region)
 
 
 def _merge_close(boxes: list[list[int]], areas: list[int], gap: float) -> list[tuple[list[int], int]]:
