@@ -8,7 +8,8 @@ Photos come in four kinds, told apart per photo:
               (a bag held out or set down: part "carried")
     flat-lay  several products on one plain backdrop (a collage, a flat-lay): a region per product,
               the connected components of the foreground mask, small fragments merged into the
-              product they touch or dropped
+              product they touch or dropped; a product pasted as a whole photo is found again
+              against that photo's backdrop, and cut loose from a faint shaded patch of it
     product   one product (or a photo without a plain backdrop): one region, as vision.detect finds it
 
 Connected components and their boxes come from scikit-image (`measure.label`, `regionprops`) on the

@@ -156,3 +156,34 @@ def test_a_bag_held_apart_from_the_body_is_a_carried_region() -> None:
     assert bag.part == "carried"
     assert bag.box.iou(Box(300, 300, 380, 420)) >= 0.8
     assert _carried(person, person) == []
+
+
+def test_a_product_joined_to_a_shaded_patch_of_its_own_photo_is_cut_to_the_product() -> None:
+    from vision.regions import Region, _cored
+
+    backdrop = (236, 236, 231)
+    pixels = np.full((400, 300, 3), backdrop, dtype=np.uint8)
+    pixels[0:250, :] = (224, 224, 219)  # the upper part of a pasted photo, a shade darker
+    pixels[250:330, 80:220] = (30, 30, 30)  # a black belt bag resting low in it
+    image = Image.fromarray(pixels)
+    region = Region("product", Box(0, 0, 300, 330), np.ones((330, 300), dtype=bool))
+    cored = _cored(image, region, backdrop)
+    assert cored.box.iou(Box(80, 250, 220, 330)) >= 0.8
+    assert cored.mask.shape == (cored.box.height, cored.box.width)
+    # A pale product differs only faintly everywhere: its faint part is the product, kept whole.
+    pale = Image.fromarray(np.full((330, 300, 3), (222, 222, 216), dtype=np.uint8))
+    assert _cored(pale, region, backdrop) == region
+
+
+def test_a_skeleton_fitted_to_one_garment_of_a_collage_is_no_wearer() -> None:
+    from vision.regions import _wears
+
+    pixels = np.full((400, 600, 3), 240, dtype=np.uint8)
+    pixels[50:350, 40:260] = (30, 60, 140)  # a sweater, which has shoulders
+    pixels[50:350, 340:560] = (150, 40, 40)  # and trousers beside it
+    foreground = find_garment(Image.fromarray(pixels))
+    on_sweater = np.zeros((400, 600), dtype=bool)
+    on_sweater[50:350, 40:260] = True
+    assert not _wears(on_sweater, foreground)
+    everything = foreground.mask.copy()
+    assert _wears(everything, foreground)
