@@ -185,23 +185,28 @@ def _cored(image: Image.Image, region: Region, backdrop: tuple[int, int, int]) -
 
 def _carried(foreground: BoolMask, person: BoolMask) -> list[Region]:
     """What a person carries apart from their body (a bag held out, a bag set down beside them): the
-    foreground products left once the person, grown by a margin, is taken away."""
-    from skimage.morphology import binary_dilation, disk  # workers only (requirements/ml.txt)
+    foreground pieces that stand clear of the person grown by a margin. A piece that touches the
+    grown person is a part of the body the person mask missed (an arm, a hand), not something
+    carried."""
+    from skimage.measure import label  # workers only (requirements/ml.txt)
+    from skimage.morphology import binary_dilation, disk
 
     height, width = foreground.shape
     scale = min(1.0, COMPONENT_SIDE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small_person = np.asarray(Image.fromarray(person).resize(size, Image.Resampling.NEAREST))
-    grown = binary_dilation(small_person, disk(max(1, round(CARRIED_MARGIN * max(size)))))  # type: ignore[no-untyped-call]
+    margin = disk(max(1, round(CARRIED_MARGIN * max(size))))  # type: ignore[no-untyped-call]
+    grown = binary_dilation(small_person, margin)
     apart = np.asarray(Image.fromarray(foreground).resize(size, Image.Resampling.NEAREST)) & ~grown
-    if apart.mean() < MIN_CARRIED_SHARE:
+    pieces = label(apart, connectivity=2)  # type: ignore[no-untyped-call]
+    touching = np.unique(pieces[binary_dilation(grown, disk(1)) & apart])  # type: ignore[no-untyped-call]
+    clear = apart & ~np.isin(pieces, touching)
+    if clear.mean() < MIN_CARRIED_SHARE:
         return []
-    full_apart = (
-        np.asarray(Image.fromarray(apart).resize((width, height), Image.Resampling.NEAREST)) & foreground
-    )
+    back = np.asarray(Image.fromarray(clear).resize((width, height), Image.Resampling.NEAREST))
     return [
         Region("carried", r.box, r.mask)
-        for r in _products(full_apart)
+        for r in _products(back & foreground)
         if r.mask.mean() * r.box.width * r.box.height >= MIN_CARRIED_SHARE * height * width
     ]
 

@@ -187,3 +187,13 @@ def test_a_skeleton_fitted_to_one_garment_of_a_collage_is_no_wearer() -> None:
     assert not _wears(on_sweater, foreground)
     everything = foreground.mask.copy()
     assert _wears(everything, foreground)
+
+
+def test_an_arm_the_person_mask_missed_is_not_carried() -> None:
+    from vision.regions import _carried
+
+    person = np.zeros((600, 400), dtype=bool)
+    person[50:580, 120:260] = True
+    foreground = person.copy()
+    foreground[150:400, 260:300] = True  # an arm the segmentation left out, joined to the body
+    assert _carried(foreground, person) == []
