@@ -42,7 +42,9 @@ ALL_SLOTS: Final = frozenset({"top", "bottom", "dress", "outerwear", "shoes", "b
 PART_SLOTS: Final[dict[str, frozenset[str]]] = {
     "product": ALL_SLOTS,
     "upper": frozenset({"top", "outerwear", "dress"}),
-    "lower": frozenset({"bottom", "dress"}),
+    # A dress is judged on the full body; below the hips alone, an empty patch under a top that
+    # pose stretched a skeleton past (a shirt on an invisible mannequin) read as one.
+    "lower": frozenset({"bottom"}),
     "full": frozenset({"dress"}),
     "feet": frozenset({"shoes"}),
     "carried": frozenset({"bag", "accessory", "shoes"}),
