@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from PIL import Image
 from rest_framework.test import APIClient
 
 from outfits.worker_models import garment_gate
@@ -30,9 +31,17 @@ def gate_dir() -> Iterator[Path]:
 
 
 def test_a_fitted_gate_reads_every_garment_of_a_look(
-    gate_dir: Path, storefront: APIClient, capsys: Any, django_capture_on_commit_callbacks: Any
+    gate_dir: Path,
+    tmp_path: Path,
+    storefront: APIClient,
+    capsys: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    call_command("train_gate", "--non-garments", "60")
+    own = tmp_path / "no-garments"
+    own.mkdir()
+    Image.new("RGB", (300, 200), (90, 140, 200)).save(own / "sky.jpg")
+    (own / "broken.jpg").write_bytes(b"not a photo")  # skipped: it teaches nothing
+    call_command("train_gate", "--non-garments", "60", "--non-garments-dir", str(own))
     out = capsys.readouterr().out
     assert "held out:" in out and "garments refused" in out
     assert (gate_dir / "ACTIVE").is_file()

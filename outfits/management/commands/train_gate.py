@@ -1,4 +1,5 @@
-"""python manage.py train_gate [--non-garments 1500] [--max-garments 6000] [--seed 0] [--no-activate]"""
+"""python manage.py train_gate [--non-garments 1500] [--max-garments 6000] [--non-garments-dir DIR] [--seed 0]
+[--no-activate]"""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
+from PIL import Image
 
 from outfits.models import ImageAnalysis, embedding_vector
 from outfits.worker_models import vision_embedder
+from vision.images import ImageRejected, open_garment_image
 
 
 class Command(BaseCommand):
@@ -25,6 +28,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--non-garments", type=int, default=1500, help="photos of no garment to draw")
         parser.add_argument("--max-garments", type=int, default=6000, help="at most this many garment photos")
+        parser.add_argument(
+            "--non-garments-dir",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="a folder of real photos of no garment to learn from as well (repeatable)",
+        )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--no-activate", action="store_true", help="write the gate without activating it")
 
@@ -48,11 +59,11 @@ class Command(BaseCommand):
         garments = np.stack([embedding_vector(blob) for blob in rows if blob is not None])
         # Read as a shopper's photo is read (regions, then crops), so the gate sees what it will
         # judge; all crops go through the model in batches.
-        crops = [
-            crop
-            for photo in drawn_non_garments(options["non_garments"], seed=options["seed"])
-            for crop in photo_crops(photo)
-        ]
+        photos: list[Image.Image | None] = list(
+            drawn_non_garments(options["non_garments"], seed=options["seed"])
+        )
+        photos += [_open(path) for folder in options["non_garments_dir"] for path in _photo_paths(folder)]
+        crops = [crop for photo in photos if photo is not None for crop in photo_crops(photo)]
         non_garments = [a.embedding for a in analyze_garments(crops, embedder)] if crops else []
         if len(non_garments) < 10:
             raise CommandError("too few drawn photos gave a region: draw more with --non-garments")
@@ -67,3 +78,17 @@ class Command(BaseCommand):
             f"{figures.non_garments_refused:.1%} of drawn non-garments refused "
             f"(threshold {gate.threshold:.3f})"
         )
+
+
+def _photo_paths(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise CommandError(f"{folder} is not a folder")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+
+
+def _open(path: Path) -> Image.Image | None:
+    """A photo of the folder, or None for a file that is no photo (skipped: it teaches nothing)."""
+    try:
+        return open_garment_image(path.read_bytes(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+    except (ImageRejected, OSError):
+        return None
