@@ -13,16 +13,17 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
-from outfits.models import ImageAnalysis, embedding_vector
+from outfits.models import ImageAnalysis, LibraryOutfit, embedding_vector
 from outfits.worker_models import vision_embedder
 from vision.images import ImageRejected, open_garment_image
 
 
 class Command(BaseCommand):
     help = (
-        "Fit the garment gate (garment or not) on the active image model's embeddings: the analysed "
-        "catalog and library photos against photos of no garment the gate draws itself, read through the "
-        "same regions and crops as a shopper's photo. Writes a new gate artefact and activates it."
+        "Fit the garment gate (garment or not) on the active image model's embeddings: analysed catalog "
+        "photos and pieces of approved library outfits against photos of no garment the gate draws "
+        "itself (and any --non-garments-dir), read through the same regions and crops as a shopper's "
+        "photo. Writes a new gate artefact and activates it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,12 +47,19 @@ class Command(BaseCommand):
 
         embedder = vision_embedder()
         spec = analysis_spec(embedder)
-        rows = list(
-            ImageAnalysis.objects.filter(Q(catalog_item__isnull=False) | Q(library_item__isnull=False))
-            .filter(model_spec=spec, status="ok", embedding__isnull=False)
-            .order_by("?")
-            .values_list("embedding", flat=True)[: options["max_garments"]]
+        # Curated garments only: catalog products and the pieces of approved library outfits (a
+        # pending outfit's crops, read from an outfit photo, may hold a region read wrongly).
+        curated = ImageAnalysis.objects.filter(
+            Q(catalog_item__isnull=False) | Q(library_item__outfits__status=LibraryOutfit.Status.APPROVED),
+            model_spec=spec,
+            status="ok",
+            embedding__isnull=False,
         )
+        ids = sorted(set(curated.values_list("pk", flat=True)))
+        rng = np.random.default_rng(options["seed"])
+        if len(ids) > options["max_garments"]:
+            ids = sorted(rng.choice(ids, options["max_garments"], replace=False).tolist())
+        rows = list(ImageAnalysis.objects.filter(pk__in=ids).values_list("embedding", flat=True))
         if len(rows) < 10:
             raise CommandError(
                 f"only {len(rows)} analysed garment photos under {spec}: import and analyse a catalog first"
