@@ -467,8 +467,9 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
     list_filter = ("status", "source", "photo_kind")
     search_fields = ("filename", "source", "image_sha256")
     readonly_fields = (
-        "preview", "filename", "source", "image_sha256", "status", "error", "photo_kind", "quality_score",
-        "quality_problems", "outfit", "uploaded_by", "created_at", "started_at", "finished_at",
+        "preview", "filename", "source", "image_sha256", "status", "error", "photo_kind", "found",
+        "quality_score", "quality_problems", "outfit", "uploaded_by", "created_at", "started_at",
+        "finished_at",
     )  # fmt: skip
     fields = ("preview", *readonly_fields[1:], "quality_override")
     actions = ("keep_despite_problems", "reanalyse")
@@ -484,6 +485,26 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
     @admin.display(description="photo")
     def preview(self, obj: OutfitPhoto) -> str:
         return thumbnail(obj.image, 360)
+
+    @admin.display(description="garments found")
+    def found(self, obj: OutfitPhoto) -> str:
+        return (
+            format_html_join(
+                "",
+                "<div>{} {} ({}) at {}{}</div>",
+                (
+                    (
+                        g.get("slot") or "?",
+                        g.get("part", ""),
+                        f"{float(g.get('confidence') or 0):.0%}",
+                        g.get("box"),
+                        "" if g.get("placed") else f": not used, {g.get('reason', '')}",
+                    )
+                    for g in obj.garments
+                ),
+            )
+            or "—"
+        )
 
     @admin.display(description="problems")
     def problems(self, obj: OutfitPhoto) -> str:

@@ -197,6 +197,9 @@ class OutfitPhoto(models.Model):
         LibraryOutfit, null=True, blank=True, on_delete=models.SET_NULL, related_name="photo"
     )
     photo_kind = models.CharField(max_length=10, blank=True)
+    # Every garment found in the photo, in reading order: position, part, box (in the photo's
+    # pixels), slot, confidence, placed, reason. The placed ones are the outfit's pieces.
+    garments = models.JSONField(default=list, blank=True)
     # The whole photo's problems (vision.outfit_quality): low resolution, dark or cluttered
     # background, not a full outfit, a garment cut off.
     quality_score = models.FloatField(null=True, blank=True)

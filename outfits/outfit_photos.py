@@ -95,6 +95,18 @@ def outfit_photo_analyze(*, photo_pk: int) -> OutfitPhoto | None:
         image, embedder, poses=pose_reader(), gate=garment_gate(spec), quality_filter=quality_filter()
     )
     row.photo_kind = reading.kind.value
+    row.garments = [
+        {
+            "position": position,
+            "part": garment.part,
+            "box": garment.box.as_list(),
+            "slot": garment.slot or None,
+            "confidence": round(garment.confidence, 4),
+            "placed": garment.placed,
+            "reason": garment.reason,
+        }
+        for position, garment in enumerate(reading.garments)
+    ]
     if not reading.placed:
         return _finish(row, error=reading.reason)
     quality = assess_outfit_photo(image, reading)

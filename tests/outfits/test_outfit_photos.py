@@ -44,6 +44,9 @@ def test_a_folder_of_outfit_photos_becomes_pending_outfits(photo_folder: Path, c
         analysis = ImageAnalysis.objects.get(library_item=piece)
         assert analysis.status == "ok" and analysis.dim > 0
     assert outfit.quality_score is not None
+    # Where each garment is in the photo, for the editor: the placed ones are the pieces.
+    placed = [g for g in photo.garments if g["placed"]]
+    assert len(placed) == len(pieces) and all(len(g["box"]) == 4 for g in placed)
     # A lone top is no outfit: its photo is graded so, and the outfit is kept out of suggestions.
     lone = OutfitPhoto.objects.get(filename="single-top.jpg")
     if lone.status == "done":
@@ -89,6 +92,8 @@ def test_editors_upload_outfit_photos_in_the_admin(
     assert "Refused b.jpg: not an image" in text and "1 photo queued" in text
     photo = OutfitPhoto.objects.get()
     assert photo.status == "done" and photo.uploaded_by == editor_user and photo.outfit is not None
+    page = client.get(f"/admin/outfits/outfitphoto/{photo.pk}/change/").content.decode()
+    assert "Garments found" in page and "top product (" in page
     queue = client.get("/admin/outfits/libraryoutfit/?status__exact=pending").content.decode()
     assert str(photo.outfit) in queue
     # An editor keeps a photo despite its problems: the outfit's verdict follows.
