@@ -32,7 +32,7 @@ django.setup()
 import numpy as np  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from outfits import services  # noqa: E402
+from outfits import services, worker_models  # noqa: E402
 from outfits.models import ApiKey, CatalogItem, ImageAnalysis, IndexBuild  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def percentile(values: list[float], q: float) -> float:
 def bench_backbone(n: int, batch: int) -> float:
     from vision.images import open_garment_image
 
-    embedder = services.vision_embedder()
+    embedder = worker_models.vision_embedder()
     paths = [item.image.path for item in CatalogItem.objects.order_by("pk")[:n]]
     images = [open_garment_image(Path(p).read_bytes()) for p in paths]
     # Preprocessed (and on the device) before the clock starts: these figures are the image tower alone.

@@ -39,9 +39,8 @@ django.setup()
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from outfits import services  # noqa: E402
 from outfits.models import CatalogItem  # noqa: E402
-from outfits.worker_models import garment_gate  # noqa: E402
+from outfits.worker_models import garment_gate, vision_embedder  # noqa: E402
 from vision.analyze import analysis_spec, analyze_garments  # noqa: E402
 from vision.detect import Box, find_garment  # noqa: E402
 from vision.images import open_garment_image  # noqa: E402
@@ -163,7 +162,7 @@ def main() -> None:
     items = list(CatalogItem.objects.select_related("category").filter(analyses__status="ok").distinct())
     if len(items) < 5:
         sys.exit("the catalog needs at least 5 analysed items")
-    embedder = services.vision_embedder()
+    embedder = vision_embedder()
     poses = PoseReader()
     gate = None if args.no_gate else garment_gate(analysis_spec(embedder))
     print(f"garment gate: {'none' if gate is None else f'threshold {gate.threshold:.3f}'}")

@@ -32,8 +32,7 @@ django.setup()
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from outfits import services  # noqa: E402
-from outfits.worker_models import garment_gate  # noqa: E402
+from outfits.worker_models import garment_gate, vision_embedder  # noqa: E402
 from vision.analyze import analysis_spec  # noqa: E402
 from vision.datasets import split_part  # noqa: E402
 from vision.images import open_garment_image  # noqa: E402
@@ -72,7 +71,7 @@ def main() -> None:
         ]
     rows = rows[args.offset : args.offset + args.limit]
     poses = PoseReader()
-    embedder = services.vision_embedder()
+    embedder = vision_embedder()
     gate = None if args.no_gate else garment_gate(analysis_spec(embedder))
     misses: dict[str, int] = {}
     worn: list[

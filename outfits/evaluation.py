@@ -239,7 +239,7 @@ def _catalog(index: IndexSet, external_ids: set[str] | None = None) -> dict[str,
     values = rows.values_list(
         "catalog_item__external_id", "catalog_item_id", "catalog_item__category__slot", "embedding"
     )
-    # An "ok" analysis always stores its embedding (services._analysis_save): the column is never NULL here.
+    # An "ok" analysis always stores its embedding (readings.analysis_save): the column is never NULL here.
     return {
         ext: _Garment(pk, ext, slot, embedding_vector(cast("bytes | memoryview", blob)))
         for ext, pk, slot, blob in values

@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent.parent
-# Uploads, index builds and models of a test run live apart from the demo's.
-os.environ.setdefault("CTL_VAR_DIR", str(_ROOT / "var" / "test"))
-# Its own models folder: the test run trains (and activates) a tiny garment model of its own.
-os.environ.setdefault("CTL_MODELS_DIR", str(_ROOT / "var" / "test-models"))
+# Uploads, index builds and models of a test run live apart from the demo's, whatever the shell
+# exports: a test run wipes its media and index folders and trains (and activates) a tiny garment
+# model of its own, so a CTL_VAR_DIR or CTL_MODELS_DIR left set for real work must never reach it
+# (CTL_TEST_VAR_DIR and CTL_TEST_MODELS_DIR move the test run's own folders).
+os.environ["CTL_VAR_DIR"] = os.environ.get("CTL_TEST_VAR_DIR", str(_ROOT / "var" / "test"))
+os.environ["CTL_MODELS_DIR"] = os.environ.get("CTL_TEST_MODELS_DIR", str(_ROOT / "var" / "test-models"))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ctl")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CACHE_URL", "rediscache://127.0.0.1:6379/14")

@@ -31,8 +31,8 @@ def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CTL_VAR_DIR": str(settings.VAR_DIR),
-        "CTL_MODELS_DIR": str(settings.MODELS_DIR),
+        "CTL_TEST_VAR_DIR": str(settings.VAR_DIR),
+        "CTL_TEST_MODELS_DIR": str(settings.MODELS_DIR),
     }
     app.control.purge()  # nothing left over from an earlier run may reach this worker
     log = (tmp_path / "worker.log").open("wb")
