@@ -135,7 +135,7 @@ def _main_garment(reading: PhotoReading) -> FoundGarment | None:
 
 def _main_position(reading: PhotoReading) -> int | None:
     main = _main_garment(reading)
-    return None if main is None else reading.garments.index(main)
+    return next((i for i, garment in enumerate(reading.garments) if garment is main), None)
 
 
 def _save_reading(look: LookRequest, reading: PhotoReading, *, spec: str) -> list[GarmentRegion]:
