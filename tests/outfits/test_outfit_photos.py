@@ -92,8 +92,8 @@ def test_editors_upload_outfit_photos_in_the_admin(
     assert "Refused b.jpg: not an image" in text and "1 photo queued" in text
     photo = OutfitPhoto.objects.get()
     assert photo.status == "done" and photo.uploaded_by == editor_user and photo.outfit is not None
-    page = client.get(f"/admin/outfits/outfitphoto/{photo.pk}/change/").content.decode()
-    assert "Garments found" in page and "top product (" in page
+    change = client.get(f"/admin/outfits/outfitphoto/{photo.pk}/change/").content.decode()
+    assert "Garments found" in change and "top product (" in change
     queue = client.get("/admin/outfits/libraryoutfit/?status__exact=pending").content.decode()
     assert str(photo.outfit) in queue
     # An editor keeps a photo despite its problems: the outfit's verdict follows.
