@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS, ImpossibleSlot, outfit_wanted_slots
-from vision.images import ImageRejected, open_garment_image
+from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
 
 from . import readings, selectors, suggestions
 from .categories import CategoryTree
@@ -60,7 +60,7 @@ def look_create(
     open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
     sha = hashlib.sha256(photo).hexdigest()
     suffix = Path(filename).suffix.lower()
-    suffix = suffix if suffix in {".jpg", ".jpeg", ".png", ".webp"} else ".jpg"
+    suffix = suffix if suffix in IMAGE_SUFFIXES else ".jpg"
     with transaction.atomic():
         look = LookRequest(
             image_sha256=sha,

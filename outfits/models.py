@@ -175,16 +175,21 @@ class LibraryOutfitItem(models.Model):
         return f"{self.outfit} ∋ {self.item}"
 
 
+class JobStatus(models.TextChoices):
+    """Where a worker's job on one row stands (a look, an outfit photo): claimed by jobs.claim."""
+
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class OutfitPhoto(models.Model):
     """A stylist's outfit photo, uploaded by an editor: a worker finds its garments and makes it a
     pending library outfit whose pieces are the garments' crops, scored by the quality filter and
     waiting in the admin's quality queue."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     image = models.ImageField(upload_to="outfit-photos/%Y/%m/", max_length=255)
     image_sha256 = models.CharField(max_length=64)
@@ -226,11 +231,7 @@ class OutfitPhoto(models.Model):
 class LookRequest(models.Model):
     """A shopper's uploaded photo, analysed asynchronously by a GPU worker."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     image = models.ImageField(upload_to="looks/%Y/%m/", max_length=255)

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from vision.images import ImageRejected, open_garment_image
+from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
 
 from . import readings, services
 from .categories import CategoryTree
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from vision.photo import FoundGarment
-
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def outfit_photo_add(
             image_sha256=sha, source=source, filename=Path(filename).name[:255], uploaded_by=uploaded_by
         )
         row.image.save(
-            f"{sha[:20]}{suffix if suffix in PHOTO_SUFFIXES else '.jpg'}", ContentFile(photo), save=False
+            f"{sha[:20]}{suffix if suffix in IMAGE_SUFFIXES else '.jpg'}", ContentFile(photo), save=False
         )
         row.save()
         if enqueue:

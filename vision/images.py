@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Final
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -19,6 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS: Final = 40_000_000
 
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP")
+# The file names those formats go by: what a folder of photos is searched for.
+IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 
 # Transparent pixels become white: a cut-out garment on white looks like a catalog product shot.
 _ALPHA_BACKGROUND: Final = (255, 255, 255)
@@ -176,3 +180,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def image_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Each named file, and the image files under each named folder (sorted, recursively)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                found
+                for found in path.rglob("*")
+                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            yield path  # a missing file is reported as unreadable, not skipped

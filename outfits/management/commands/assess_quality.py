@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from vision.detect import find_garment
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ImageRejected, image_files, open_garment_image
 from vision.quality import HANDSET_THRESHOLD, assess_quality
 from vision.quality_filter import QualityFilter, QualityFilterMismatch, load_quality_filter
 
 # Files a folder is searched for (a file named on the command line is graded whatever its name).
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 
 
 class Command(BaseCommand):
@@ -92,16 +90,3 @@ class Command(BaseCommand):
         if quality_filter is None:
             return None, f"the hand-set rules (no learned filter in {default})"
         return quality_filter, f"learned filter {quality_filter.build_id} from {default}"
-
-
-def image_files(paths: Sequence[Path]) -> Iterator[Path]:
-    """Each named file, and the image files under each named folder (sorted, recursively)."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                found
-                for found in path.rglob("*")
-                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES
-            )
-        else:
-            yield path  # a missing file is reported as unreadable, not skipped

@@ -10,14 +10,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from outfits import outfit_photos
 from outfits.models import OutfitPhoto
-from vision.images import ImageRejected
+from vision.images import ImageRejected, image_files
 
 
 class Command(BaseCommand):
     help = (
-        "Import stylists' outfit photos (files, or folders of .jpg/.png/.webp) into the curated library: "
-        "each becomes a pending library outfit whose pieces are the garments found, graded for quality "
-        "and waiting in the admin's quality queue. A photo already imported in the source is skipped."
+        "Import stylists' outfit photos (files, or folders of .jpg/.png/.webp, searched whole) into the "
+        "curated library: each becomes a pending library outfit whose pieces are the garments found, "
+        "graded for quality and waiting in the admin's quality queue. A photo already imported in the "
+        "source is skipped."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -71,15 +72,8 @@ class Command(BaseCommand):
 
 
 def _photo_files(paths: list[Path]) -> list[Path]:
-    """The photos named, and those in the folders named (not their sub-folders), in name order."""
-    found: list[Path] = []
+    """The photos named, and those in the folders named (sorted, sub-folders too)."""
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(p for p in path.iterdir() if p.suffix.lower() in outfit_photos.PHOTO_SUFFIXES)
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
+        if not path.exists():
             raise CommandError(f"{path} does not exist")
-    return found
+    return list(image_files(paths))

@@ -15,7 +15,7 @@ from PIL import Image
 
 from outfits.models import ImageAnalysis, LibraryOutfit, embedding_vector
 from outfits.worker_models import vision_embedder
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ImageRejected, image_files, open_garment_image
 
 
 class Command(BaseCommand):
@@ -91,7 +91,7 @@ class Command(BaseCommand):
 def _photo_paths(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise CommandError(f"{folder} is not a folder")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+    return list(image_files([folder]))
 
 
 def _open(path: Path) -> Image.Image | None:
