@@ -526,6 +526,7 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
         spec = selectors.newest_model_spec()
         if spec is not None:
             services.library_outfits_refresh_quality(outfit_ids=outfit_ids, model_spec=spec)
+            services.library_changed()
 
     @admin.action(description="Keep in the library despite the photo's problems", permissions=["change"])
     def keep_despite_problems(

@@ -411,6 +411,8 @@ class IndexBuild(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    # Share of the answers worked out ahead of time (recsys.answers), 0..1, while building.
+    progress = models.FloatField(default=0.0)
     started_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -56,6 +56,18 @@ def newest_model_spec() -> str | None:
     )
 
 
+def approved_library_pieces() -> list[tuple[int, int, str]]:
+    """(outfit, library item, slot) of every approved outfit whose photo is good enough: the library
+    an index build snapshots (recsys.library_graph)."""
+    return list(
+        LibraryOutfitItem.objects.filter(
+            # A rejected photo never feeds suggestions (an editor may override the verdict).
+            ~Q(outfit__quality_verdict=QualityVerdict.REJECT),
+            outfit__status=LibraryOutfit.Status.APPROVED,
+        ).values_list("outfit_id", "item_id", "item__category__slot")
+    )
+
+
 def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[LibraryPiece]]:
     """For each library item, every piece of the approved, good-enough outfits that contain it."""
     # Two flat queries beat one nested one here: the first narrows to a few outfits by index.

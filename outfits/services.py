@@ -21,6 +21,8 @@ from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from recsys.answers import Blending
+from recsys.library_graph import LibraryGraph
 from vision.images import ImageRejected, open_garment_image
 
 from . import readings, selectors
@@ -225,6 +227,8 @@ def library_items_override_quality(*, item_ids: Sequence[int], verdict: str, mod
             LibraryOutfit.objects.filter(items__in=list(item_ids)).values_list("pk", flat=True).distinct()
         )
         library_outfits_refresh_quality(outfit_ids=list(outfit_ids), model_spec=spec)
+    if changed:
+        library_changed()
     return changed
 
 
@@ -243,15 +247,27 @@ def garments_enqueue_analysis(*, kind: GarmentKind, ids: Sequence[int], force: b
 
 
 def library_outfits_review(*, outfit_ids: Sequence[int], status: str, reviewer: User | None) -> int:
-    """Approve or reject library outfits. Returns how many changed. Enqueues nothing: the index holds
-    items, not outfits, so a review takes effect on the next request."""
+    """Approve or reject library outfits. Returns how many changed; a change queues a new index
+    build, whose answers read the reviewed library (library_changed)."""
     if status not in LibraryOutfit.Status.values:
         raise ValueError(f"unknown status {status!r}")
-    return (
+    changed = (
         LibraryOutfit.objects.filter(pk__in=list(outfit_ids))
         .exclude(status=status)
         .update(status=status, reviewed_by=reviewer, reviewed_at=timezone.now())
     )
+    if changed:
+        library_changed(requested_by=reviewer)
+    return changed
+
+
+def library_changed(*, requested_by: User | None = None) -> IndexBuild | None:
+    """An editor changed which outfits feed suggestions: queue a build, unless one is already
+    waiting (it will read the library as it is when it starts). Answers are worked out per build,
+    so the change shows once that build is active."""
+    if IndexBuild.objects.filter(status=IndexBuild.Status.PENDING).exists():
+        return None
+    return index_build_request(requested_by=requested_by)
 
 
 # --- Index builds ----------------------------------------------------------------------------
@@ -305,9 +321,17 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
         _index_add_compat(builder, spec)
+        builder.set_library(LibraryGraph.from_pieces(selectors.approved_library_pieces()))
         settings.INDEX_DIR.mkdir(parents=True, exist_ok=True)
+
+        def progress(done: int, total: int) -> None:
+            IndexBuild.objects.filter(pk=build_pk).update(progress=done / total if total else 1.0)
+
         manifest = builder.write(
-            Path(settings.INDEX_DIR), build_id=build.build_id, n_trees=settings.CTL_INDEX_TREES
+            Path(settings.INDEX_DIR),
+            build_id=build.build_id,
+            n_trees=settings.CTL_INDEX_TREES,
+            progress=progress,
         )
     except (OperationalError, InterfaceError):
         # Transient: hand the build back so the task's retry can claim it again.
@@ -357,7 +381,9 @@ def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
         return
     keys, vectors = catalog_compat_vectors(model, model_spec=spec)
     if len(keys):
-        builder.add_compat(model.artefact.artefact_id, keys, vectors)
+        builder.add_compat(
+            model.artefact.artefact_id, keys, vectors, Blending(model.scorer.pair_weight, model.blend)
+        )
 
 
 # --- Catalog writes from the API -------------------------------------------------------------

@@ -28,17 +28,17 @@ from django.db.models import Q
 
 from recsys.compat.artefact import CompatModel
 from recsys.index import IndexSet
-from recsys.rank.complete import DIVERSITY_POOL, CompatScores, Evidence, Method, SlotAnswer, rank_slot
+from recsys.rank.complete import CompatScores, Evidence, Method, SlotAnswer, finish_slot, rank_slot
 from recsys.rank.filters import CatalogFacts, ShopFilters
-from recsys.rank.policy import OVERFETCH, outfit_wanted_slots, wanted_slots
+from recsys.rank.policy import EVERY_PATH, candidate_pool, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import PairCounts
 from recsys.slots import CATALOG
-from recsys.suggest import LibraryPiece, OutfitsFor, Suggestion
+from recsys.suggest import Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
 
-from . import selectors
+from . import selectors, stored_answers
 from .compat import Blob, compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
@@ -234,7 +234,9 @@ def build_compat_model(index: IndexSet) -> CompatModel | None:
 
 
 def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQuery) -> Answer:
-    """Suggestions for each wanted slot around the shopper's garments (at least one)."""
+    """Suggestions for each wanted slot around the shopper's garments (at least one): from the
+    answers the build worked out ahead of time where it can (one catalog item, the default method,
+    k up to STORED_K), else ranked live."""
     if not garments:
         raise ValueError("suggestions need at least one garment")
     model = build_compat_model(index)
@@ -249,61 +251,102 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     if query.exclude_own_type:
         own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
         filters = replace(filters, exclude_types=filters.exclude_types | own_types)
-    pool = query.k * DIVERSITY_POOL * OVERFETCH
-    library = (
-        _library_candidates(index, garments, query.wanted_slots, pool, own_items)
-        if method is not Method.COMPAT
-        else {}
-    )
-    compat: dict[str, CompatScores | None] = dict.fromkeys(query.wanted_slots)
-    if model is not None and method is not Method.LIBRARY:
-        compat.update(_compat_scores(index, model, garments, query.wanted_slots))
-
-    candidates = {s.catalog_item for rows in library.values() for s in rows}
-    for scores in compat.values():
-        if scores is not None:
-            candidates.update(scores.top(pool, exclude=own_items))
+    live = _Live(index, model, method, garments, candidate_pool(query.k), own_items)
+    stored = stored_answers.candidates(index, garments, method, query.k, query.wanted_slots)
+    live.rank([slot for slot in query.wanted_slots if slot not in stored])
+    candidates = live.candidates() | {key for found in stored.values() for key in found.keys}
     facts = _catalog_facts(candidates)
     colours = _predicted_colours(candidates, index.manifest.model_spec)
     pairs = _library_pairs(index)
     answers = []
     for slot in query.wanted_slots:
-        answers.append(
-            rank_slot(
-                slot=slot,
-                method=method,
-                k=query.k,
-                library=library.get(slot, ()),
-                compat=compat[slot],
-                blend=model.blend if model is not None else None,
-                facts=facts,
-                filters=filters,
-                vectors=partial(_diversity_vectors, index, slot),
-                diversity=query.diversity,
-                evidence=Evidence(
-                    pairs=pairs,
-                    query_values=tuple(g.colour for g in garments if g.colour),
-                    candidate_value=partial(_colour_of, colours),
-                ),
-                exclude=own_items,
-                pool=pool,
+        options: dict[str, Any] = {
+            "slot": slot,
+            "k": query.k,
+            "facts": facts,
+            "filters": filters,
+            "vectors": partial(_diversity_vectors, index, slot),
+            "diversity": query.diversity,
+            "evidence": Evidence(
+                pairs=pairs,
+                query_values=tuple(g.colour for g in garments if g.colour),
+                candidate_value=partial(_colour_of, colours),
+            ),
+        }
+        answer = None
+        if slot in stored:
+            found = stored[slot]
+            answer = finish_slot(
+                ranked=found.keys.tolist(),
+                relevance=found.relevance.tolist(),
+                support=found.support,
+                complete=found.complete,
+                **options,
             )
-        )
+            if answer is None:  # the filters left too few of the stored candidates: rank live
+                live.rank([slot])
+                more = live.candidates() - facts.keys()
+                facts.update(_catalog_facts(more))
+                colours.update(_predicted_colours(more, index.manifest.model_spec))
+        if answer is None:
+            answer = rank_slot(
+                method=method,
+                library=live.library.get(slot, ()),
+                compat=live.compat.get(slot),
+                blend=model.blend if model is not None else None,
+                exclude=own_items,
+                pool=live.pool,
+                **options,
+            )
+        answers.append(answer)
     return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers))
 
 
+class _Live:
+    """The live ranking's inputs per slot, computed for the slots that need them."""
+
+    def __init__(
+        self,
+        index: IndexSet,
+        model: CompatModel | None,
+        method: Method,
+        garments: Sequence[ShopperGarment],
+        pool: int,
+        own_items: list[int],
+    ) -> None:
+        self.index, self.model, self.method, self.garments = index, model, method, garments
+        self.pool, self.own_items = pool, own_items
+        self.library: dict[str, list[Suggestion]] = {}
+        self.compat: dict[str, CompatScores] = {}
+
+    def rank(self, slots: Sequence[str]) -> None:
+        if not slots:
+            return
+        if self.method is not Method.COMPAT:
+            self.library.update(_library_candidates(self.index, self.garments, slots, self.own_items))
+        if self.model is not None and self.method is not Method.LIBRARY:
+            self.compat.update(_compat_scores(self.index, self.model, self.garments, slots))
+
+    def candidates(self) -> set[int]:
+        found = {s.catalog_item for rows in self.library.values() for s in rows}
+        for scores in self.compat.values():
+            found.update(scores.top(self.pool, exclude=self.own_items))
+        return found
+
+
 def _library_candidates(
-    index: IndexSet, garments: Sequence[ShopperGarment], slots: Sequence[str], pool: int, own_items: list[int]
+    index: IndexSet, garments: Sequence[ShopperGarment], slots: Sequence[str], own_items: list[int]
 ) -> dict[str, list[Suggestion]]:
-    """The library method's ranking per slot, `pool` deep, with the outfits behind each."""
-    outfits_for = _memoised(selectors.library_pieces_for)
+    """The library method's ranking per slot: every catalog item a path reaches, with the outfits
+    behind each."""
     return {
         slot: library_ranking(
             index,
             queries=[(g.embedding, g.slot) for g in garments],
             wanted_slot=slot,
-            outfits_for=outfits_for,
-            k=pool,
+            # The library as the build saw it: a stored answer and a live one read the same outfits.
+            outfits_for=index.graph.pieces_for,
+            k=EVERY_PATH,
             exclude_catalog=own_items,
         )
         for slot in slots
@@ -319,6 +362,12 @@ def _compat_scores(
     embedded = model.embed(
         garment_inputs(rows, image_dim=model.scorer.image_width, text_dim=model.text_width)
     )
+    for row, garment in enumerate(garments):  # a catalog item's own vector, as the build stored it
+        stored = (
+            None if garment.catalog_item is None else index.compat_vector(garment.slot, garment.catalog_item)
+        )
+        if stored is not None:
+            embedded[row] = stored
     scores = {}
     for slot in slots:
         vectors = index.compat_vectors(slot)
@@ -332,20 +381,6 @@ def _compat_scores(
 
 def _colour_of(colours: Mapping[int, str], key: int) -> str:
     return colours.get(key, "")
-
-
-def _memoised(outfits_for: OutfitsFor) -> OutfitsFor:
-    """One request asks for the same library items' outfits once per wanted slot: ask the database
-    once."""
-    seen: dict[tuple[int, ...], Mapping[int, Sequence[LibraryPiece]]] = {}
-
-    def cached(items: Sequence[int]) -> Mapping[int, Sequence[LibraryPiece]]:
-        key = tuple(items)
-        if key not in seen:
-            seen[key] = outfits_for(items)
-        return seen[key]
-
-    return cached
 
 
 def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:

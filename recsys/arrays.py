@@ -18,3 +18,21 @@ def key_array(keys: Collection[int] | KeyArray) -> NDArray[np.int64]:
     if isinstance(keys, np.ndarray):
         return keys.astype(np.int64, copy=False).reshape(-1)
     return np.fromiter(keys, dtype=np.int64, count=len(keys))
+
+
+def top_columns(scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """Per row, the columns of the k best scores, best first; equal scores: lower key first.
+
+    The one tie rule of every ranking here and on the live path, so both pick the same items.
+    """
+    rows, n = scores.shape
+    k = min(k, n)
+    if k == 0:
+        return np.zeros((rows, 0), dtype=np.int64)
+    if n > 2 * k:  # narrow to twice k first: equal scores beyond that are not worth a full sort
+        columns = np.argpartition(-scores, 2 * k - 1, axis=1)[:, : 2 * k]
+    else:
+        columns = np.broadcast_to(np.arange(n), (rows, n))
+    picked = np.take_along_axis(scores, columns, axis=1)
+    order = np.lexsort((keys[columns], -picked), axis=1)[:, :k]
+    return np.take_along_axis(columns, order, axis=1).astype(np.int64)

@@ -17,9 +17,18 @@ import numpy as np
 from annoy import AnnoyIndex
 from numpy.typing import NDArray
 
-from .arrays import Embedding, KeyArray, key_array
+from .answers import AnswerSheet, LibraryPaths
+from .arrays import Embedding, KeyArray, key_array, top_columns
 from .centring import CENTRE_MIN_ITEMS, centre_rows
-from .index_build import MEANS_FILE, IndexBuilder, compat_name, count_name, index_name, remove_builds
+from .index_build import (
+    MEANS_FILE,
+    IndexBuilder,
+    compat_name,
+    count_name,
+    index_name,
+    read_piece_matches,
+    remove_builds,
+)
 from .index_manifest import (
     FORMAT_VERSION,
     METRIC,
@@ -28,6 +37,8 @@ from .index_manifest import (
     ManifestMismatch,
     read_manifest,
 )
+from .library_graph import LibraryGraph
+from .rank.policy import PER_PIECE
 from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population
 
 __all__ = [
@@ -47,8 +58,6 @@ __all__ = [
 
 # Keys and similarities of a search, best first.
 Matches = tuple[NDArray[np.int64], NDArray[np.float32]]
-# Library pieces whose catalog matches one process remembers (about 1 KB each).
-PIECE_MEMO_SIZE = 200_000
 _NO_KEYS: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _NO_SIMILARITIES: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
 _NO_KEYS.flags.writeable = _NO_SIMILARITIES.flags.writeable = False  # shared by every empty answer
@@ -61,18 +70,21 @@ class Neighbour:
 
 
 class _SlotIndex:
-    """One Annoy index and the database keys of its ids.
+    """One slot of a population: its keys, centred vectors and (catalog only) Annoy index.
 
     Keys are looked up through a sorted copy and `searchsorted` rather than a dict: at 1M items a dict
     costs ~100 MB of Python objects in every web worker, the sorted arrays 16 MB.
     """
 
-    __slots__ = ("_sorted_ids", "_sorted_keys", "annoy", "keys")
+    __slots__ = ("_sorted_ids", "_sorted_keys", "annoy", "keys", "vectors")
 
-    def __init__(self, annoy: AnnoyIndex, keys: NDArray[np.int64]) -> None:
+    def __init__(
+        self, annoy: AnnoyIndex | None, keys: NDArray[np.int64], vectors: NDArray[np.float32]
+    ) -> None:
         self.annoy = annoy
         self.keys = keys
         self.keys.flags.writeable = False
+        self.vectors = vectors  # memory-mapped, read-only
         self._sorted_ids = np.argsort(keys, kind="stable")
         self._sorted_keys = keys[self._sorted_ids]
 
@@ -105,15 +117,24 @@ class IndexSet:
         means: dict[str, NDArray[np.float32]],
         indexes: dict[tuple[str, str], _SlotIndex],
         compat: dict[str, NDArray[np.float32]] | None = None,
+        piece_matches: dict[str, tuple[NDArray[np.int32], NDArray[np.float32]]] | None = None,
+        graph: LibraryGraph | None = None,
     ) -> None:
         self.build_dir = build_dir
         self.manifest = manifest
         self._means = means
         self._indexes = indexes
         self._compat = compat or {}
-        # (slot, library piece, k) -> its catalog matches. A build never changes and the same
-        # library pieces recur across requests, so each is searched once per process.
-        self._piece_memo: dict[tuple[str, int, int], Matches | None] = {}
+        self._piece_matches = piece_matches or {}
+        # The library as this build saw it, and the answers it worked out ahead of time.
+        self.graph = graph if graph is not None else LibraryGraph(np.zeros((0, 3), dtype=np.int64))
+        self.answers = AnswerSheet(build_dir)
+        self.paths = LibraryPaths(
+            self.graph,
+            lambda slot: (self.keys(LIBRARY, slot), self._library_vectors(slot)),
+            lambda slot: self.keys(CATALOG, slot),
+            lambda slot: self._piece_matches.get(slot) or _no_matches(),
+        )
 
     @classmethod
     def load(cls, build_dir: Path, *, expect_model_spec: str | None = None) -> IndexSet:
@@ -134,7 +155,12 @@ class IndexSet:
             for (population, slot), index in indexes.items()
             if population == CATALOG and manifest.compat_model
         }
-        return cls(build_dir, manifest, means, indexes, compat)
+        piece_matches = {
+            slot: read_piece_matches(build_dir, slot, len(index))
+            for (population, slot), index in indexes.items()
+            if population == LIBRARY
+        }
+        return cls(build_dir, manifest, means, indexes, compat, piece_matches, LibraryGraph.load(build_dir))
 
     def slots(self, population: str) -> tuple[str, ...]:
         """Slots of `population` that have an index (at least one item), in SLOTS order."""
@@ -165,7 +191,17 @@ class IndexSet:
         item = None if index is None else index.id_of(key)
         if index is None or item is None:
             return None
-        return np.asarray(index.annoy.get_item_vector(item), dtype=np.float32)
+        return np.asarray(index.vectors[item], dtype=np.float32)
+
+    def vectors(self, population: str, slot: str) -> NDArray[np.float32] | None:
+        """Every centred vector of one index, in its keys' order (read-only, memory-mapped)."""
+        index = self._indexes.get((population, slot))
+        return None if index is None else index.vectors
+
+    def row_of(self, population: str, slot: str, key: int) -> int | None:
+        """Position of `key` in `keys(population, slot)` (None if that index does not hold it)."""
+        index = self._indexes.get((population, slot))
+        return None if index is None else index.id_of(key)
 
     @property
     def compat_model(self) -> str:
@@ -220,7 +256,8 @@ class IndexSet:
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """`nearest` as two arrays (keys, similarities), for callers that go on with numpy.
 
-        `search_k` is Annoy's: nodes inspected per query, -1 for n_trees * (k + excluded).
+        The library is searched exactly; the catalog through Annoy, where `search_k` is the nodes
+        inspected per query (-1 for n_trees * (k + excluded)).
         """
         check_population(population)
         if k < 1:
@@ -232,12 +269,17 @@ class IndexSet:
         excluded = key_array(exclude)
         # Ask for more by the number of excluded items actually in this index, so k remain after.
         wanted = min(k + index.count_present(excluded), len(index))
-        ids, distances = index.annoy.get_nns_by_vector(
-            query.tolist(), wanted, search_k, include_distances=True
-        )
-        keys = index.keys[np.asarray(ids, dtype=np.int64)]
-        # Annoy's angular distance is |u - v| of the unit vectors, so cos = 1 - d^2 / 2.
-        similarities = np.clip(1.0 - np.square(np.asarray(distances, dtype=np.float32)) / 2.0, -1.0, 1.0)
+        if index.annoy is None:
+            scores = np.asarray(index.vectors @ query)[np.newaxis, :]
+            ids = top_columns(scores, index.keys, wanted)[0]
+            keys, similarities = index.keys[ids], np.clip(scores[0, ids], -1.0, 1.0)
+        else:
+            found, distances = index.annoy.get_nns_by_vector(
+                query.tolist(), wanted, search_k, include_distances=True
+            )
+            keys = index.keys[np.asarray(found, dtype=np.int64)]
+            # Annoy's angular distance is |u - v| of the unit vectors, so cos = 1 - d^2 / 2.
+            similarities = np.clip(1.0 - np.square(np.asarray(distances, dtype=np.float32)) / 2.0, -1.0, 1.0)
         if len(excluded):
             kept = ~np.isin(keys, excluded)
             keys, similarities = keys[kept], similarities[kept]
@@ -245,21 +287,26 @@ class IndexSet:
         order = np.lexsort((keys, -similarities))[:k]
         return keys[order], similarities[order].astype(np.float32, copy=False)
 
-    def piece_matches(self, slot: str, piece: int, k: int) -> Matches | None:
-        """The k catalog items of `slot` most like library item `piece` (None if not indexed), memoised.
+    def piece_matches(self, slot: str, piece: int, k: int = PER_PIECE) -> Matches | None:
+        """The k catalog items of `slot` most like library item `piece` (None if not indexed): found
+        exactly when the build was made, for k up to PER_PIECE."""
+        library = self._indexes.get((LIBRARY, slot))
+        row = None if library is None else library.id_of(piece)
+        catalog = self._indexes.get((CATALOG, slot))
+        if row is None or catalog is None or slot not in self._piece_matches:
+            return None
+        if k > PER_PIECE:
+            vector = self.vector(LIBRARY, slot, piece)
+            assert vector is not None
+            return self.search(CATALOG, slot, vector, k, centred=True)
+        positions, similarities = self._piece_matches[slot]
+        found = positions[row][:k]
+        kept = found >= 0
+        return catalog.keys[found[kept]], similarities[row][:k][kept]
 
-        Thread-safe enough for the web process: two threads may both search a missing entry and
-        store the same answer; a full memo is emptied rather than evicted piecemeal.
-        """
-        memo_key = (slot, piece, k)
-        if memo_key in self._piece_memo:
-            return self._piece_memo[memo_key]
-        vector = self.vector(LIBRARY, slot, piece)
-        found = None if vector is None else self.search(CATALOG, slot, vector, k, centred=True)
-        if len(self._piece_memo) >= PIECE_MEMO_SIZE:
-            self._piece_memo.clear()
-        self._piece_memo[memo_key] = found
-        return found
+    def _library_vectors(self, slot: str) -> NDArray[np.float32]:
+        vectors = self.vectors(LIBRARY, slot)
+        return np.zeros((0, self.manifest.dim), np.float32) if vectors is None else vectors
 
     def _checked(self, embedding: Embedding) -> NDArray[np.float32]:
         vector = np.asarray(embedding, dtype=np.float32)
@@ -310,6 +357,10 @@ class IndexCache:
 index_cache = IndexCache()
 
 
+def _no_matches() -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+    return np.zeros((0, PER_PIECE), np.int32), np.zeros((0, PER_PIECE), np.float32)
+
+
 def _load_means(build_dir: Path, dim: int) -> dict[str, NDArray[np.float32]]:
     path = build_dir / MEANS_FILE
     if not path.is_file():
@@ -344,16 +395,21 @@ def _load_slot_index(
 ) -> _SlotIndex:
     name = index_name(population, slot)
     ann_path, keys_path = build_dir / f"{name}.ann", build_dir / f"{name}.keys.npy"
-    for path in (ann_path, keys_path):
+    vectors_path = build_dir / f"{name}.vectors.npy"
+    for path in (keys_path, vectors_path, *([ann_path] if population == CATALOG else [])):
         if not path.is_file():
             raise IndexNotFound(f"index build {build_dir} is missing {path.name}")
     keys = np.load(keys_path).astype(np.int64, copy=False)
-    annoy = AnnoyIndex(manifest.dim, METRIC)
-    annoy.load(str(ann_path))  # mmap: the page cache is shared by every worker process
-    found = annoy.get_n_items()
-    if found != count or len(keys) != count:
+    # mmap: the page cache is shared by every worker process.
+    vectors: NDArray[np.float32] = np.load(vectors_path, mmap_mode="r")
+    annoy = None
+    if population == CATALOG:
+        annoy = AnnoyIndex(manifest.dim, METRIC)
+        annoy.load(str(ann_path))
+    found = {len(keys), len(vectors), count if annoy is None else annoy.get_n_items()}
+    if found != {count} or vectors.shape[1:] != (manifest.dim,):
         raise ManifestMismatch(
-            f"{build_dir}: expected {count} items in {count_name(population, slot)}, "
-            f"found {found} in {ann_path.name} and {len(keys)} keys; rebuild the index"
+            f"{build_dir}: expected {count} items of dim {manifest.dim} in {count_name(population, slot)}, "
+            f"found keys, vectors {vectors.shape} and Annoy items {sorted(found)}; rebuild the index"
         )
-    return _SlotIndex(annoy, keys)
+    return _SlotIndex(annoy, keys, vectors)

@@ -9,7 +9,16 @@ A build is one folder holding an Annoy index per (population, slot) that has ite
     <build_id>/catalog__<slot>.compat.npy     float32 compatibility vector of each catalog item, in
                                               the keys' order (only with a compatibility model)
 
-It is written into `<build_id>.part/` and renamed into place, so a reader sees a whole build or none.
+    <build_id>/<population>__<slot>.vectors.npy  float32 centred unit vectors in the keys' order
+                                              (the library has no Annoy file: it is searched exactly)
+    <build_id>/library__<slot>.matches.npy    each library piece's PER_PIECE nearest catalog items
+                                              of its slot (positions in the catalog keys; exact),
+    <build_id>/library__<slot>.match_similarities.npy     and their cosines
+    <build_id>/library_outfits.npy            the library as the build saw it (recsys.library_graph)
+    <build_id>/answers/                       every catalog item's ranked candidates (recsys.answers)
+
+It is written into `<build_id>.part/` and renamed into place, so a reader sees a whole build or none:
+the build before it serves until this one, answers included, is complete.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -28,15 +37,20 @@ import numpy as np
 from annoy import AnnoyIndex
 from numpy.typing import NDArray
 
-from .arrays import Embedding, KeyArray
+from .answers import Blending, LibraryPaths, Progress, write_answers
+from .arrays import Embedding, KeyArray, top_columns
 from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
 from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
-from .slots import CATALOG, POPULATIONS, SLOTS, check_population, check_slot
+from .library_graph import LibraryGraph
+from .rank.policy import PER_PIECE, STORED_K, candidate_pool
+from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population, check_slot
 
 MEANS_FILE: Final = "means.npz"
 PART_SUFFIX: Final = ".part"
 # Rows centred at a time while feeding Annoy: bounds the extra memory of a 1M-item slot.
 _CHUNK_ROWS: Final = 8192
+# Similarities held at once while matching library pieces to the catalog (256 MB).
+_MATCH_FLOATS: Final = 64 * 2**20
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -75,11 +89,21 @@ class IndexBuilder:
         self._totals = {population: np.zeros(dim, dtype=np.float64) for population in POPULATIONS}
         self._compat_model = ""
         self._compat: dict[int, NDArray[np.float32]] = {}
+        self._blending: Blending | None = None
+        self._graph = LibraryGraph(np.zeros((0, 3), dtype=np.int64))
+        self._progress: Progress | None = None
 
-    def add_compat(self, model_id: str, keys: KeyArray, vectors: NDArray[np.float32]) -> None:
+    def set_library(self, graph: LibraryGraph) -> None:
+        """The approved library outfits the build's answers are made from (none: no library paths)."""
+        self._graph = graph
+
+    def add_compat(
+        self, model_id: str, keys: KeyArray, vectors: NDArray[np.float32], blending: Blending | None = None
+    ) -> None:
         """The compatibility model's vectors of catalog items (recsys.compat.model.CompatScorer.embed),
         stored beside the catalog indexes so serving scores the whole catalog with one product.
-        Items without one score 0 (a zero row); one model per build."""
+        Items without one score 0 (a zero row); one model per build. With `blending` (the model's
+        slot-pair subspaces and blend weights) the stored answers blend it with the library method."""
         if not model_id:
             raise ValueError("model_id is required: it names the compatibility model of the vectors")
         if self._compat_model and model_id != self._compat_model:
@@ -92,6 +116,7 @@ class IndexBuilder:
         if not np.isfinite(rows).all():
             raise ValueError("compatibility vectors have non-finite values")
         self._compat_model = model_id
+        self._blending = blending or self._blending
         self._compat.update(zip(np.asarray(keys, dtype=np.int64).tolist(), rows, strict=True))
 
     def add(self, population: str, slot: str, key: int, embedding: Embedding) -> None:
@@ -142,9 +167,17 @@ class IndexBuilder:
         return len(self._keys_seen[check_population(population)])
 
     def write(
-        self, directory: Path, *, build_id: str, n_trees: int = 50, seed: int = 42, n_jobs: int = 1
+        self,
+        directory: Path,
+        *,
+        build_id: str,
+        n_trees: int = 50,
+        seed: int = 42,
+        n_jobs: int = 1,
+        progress: Progress | None = None,
     ) -> IndexManifest:
-        """Write the build to `directory/<build_id>/`, atomically; returns its manifest.
+        """Write the build to `directory/<build_id>/`, atomically; returns its manifest. `progress`
+        hears (pairs of slots answered, pairs in all) while the answers are worked out.
 
         `n_jobs=1` keeps a build reproducible from `seed`; Annoy's threaded build (`n_jobs=-1`) is
         faster but its trees depend on thread scheduling.
@@ -162,6 +195,7 @@ class IndexBuilder:
         if part.exists():  # left behind by a writer that died
             shutil.rmtree(part)
         part.mkdir()
+        self._progress = progress
         try:
             manifest = self._write_files(part, build_id=build_id, n_trees=n_trees, seed=seed, n_jobs=n_jobs)
             os.replace(part, final)
@@ -189,11 +223,15 @@ class IndexBuilder:
                 keys = np.concatenate([block_keys for block_keys, _ in blocks])
                 name = index_name(population, slot)
                 np.save(part / f"{name}.keys.npy", keys)
-                rows = (block_rows for _, block_rows in blocks)
-                self._write_annoy(part / f"{name}.ann", rows, means[population], n_trees, seed, n_jobs)
+                vectors = self._write_vectors(part / f"{name}.vectors.npy", blocks, means[population])
+                if population == CATALOG:  # the library is searched exactly: it is small
+                    self._write_annoy(part / f"{name}.ann", vectors, n_trees, seed, n_jobs)
                 counts[count_name(population, slot)] = len(keys)
                 if population == CATALOG and self._compat:
                     np.save(part / compat_name(slot), self._compat_rows(keys))
+                del vectors
+        self._graph.save(part)
+        answers = self._write_matches_and_answers(part, counts)
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
             build_id=build_id,
@@ -205,9 +243,50 @@ class IndexBuilder:
             counts=counts,
             compat_model=self._compat_model,
             compat_dim=self._compat_width(),
+            answers=answers,
+            answers_method="blend" if self._compat and self._blending else "library",
         )
         (part / MANIFEST_FILE).write_text(manifest.to_json())
         return manifest
+
+    def _write_matches_and_answers(self, part: Path, counts: dict[str, int]) -> dict[str, int]:
+        """Each library piece's nearest catalog items (exact), then every catalog item's answers."""
+
+        def vectors(population: str) -> Callable[[str], tuple[NDArray[np.int64], NDArray[np.float32]]]:
+            def read(slot: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+                if count_name(population, slot) not in counts:
+                    return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
+                name = index_name(population, slot)
+                return np.load(part / f"{name}.keys.npy"), np.load(
+                    part / f"{name}.vectors.npy", mmap_mode="r"
+                )
+
+            return read
+
+        library, catalog = vectors(LIBRARY), vectors(CATALOG)
+        for slot in SLOTS:
+            piece_keys, pieces = library(slot)
+            catalog_keys, items = catalog(slot)
+            if len(piece_keys):
+                write_piece_matches(part, slot, pieces, catalog_keys, items)
+
+        def piece_matches(slot: str) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+            return read_piece_matches(part, slot, len(library(slot)[0]))
+
+        def compat(slot: str) -> NDArray[np.float32] | None:
+            path = part / compat_name(slot)
+            return np.load(path, mmap_mode="r") if path.is_file() else None
+
+        paths = LibraryPaths(self._graph, library, lambda slot: catalog(slot)[0], piece_matches)
+        return write_answers(
+            part,
+            paths=paths,
+            catalog_vectors=catalog,
+            compat_vectors=compat,
+            blending=self._blending if self._compat else None,
+            pool=candidate_pool(STORED_K),
+            progress=self._progress,
+        )
 
     def _compat_width(self) -> int:
         return int(next(iter(self._compat.values())).shape[0]) if self._compat else 0
@@ -220,27 +299,67 @@ class IndexBuilder:
                 rows[row] = vector
         return rows
 
-    def _write_annoy(
+    def _write_vectors(
         self,
         path: Path,
-        blocks: Iterable[NDArray[np.float32]],
+        blocks: list[tuple[NDArray[np.int64], NDArray[np.float32]]],
         mean: NDArray[np.float32],
-        n_trees: int,
-        seed: int,
-        n_jobs: int,
+    ) -> NDArray[np.float32]:
+        """The centred unit vectors of one (population, slot), in the keys' order, straight to disk."""
+        total = sum(len(rows) for _, rows in blocks)
+        vectors = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(total, self.dim))
+        at = 0
+        for _, rows in blocks:
+            for start in range(0, len(rows), _CHUNK_ROWS):
+                chunk = rows[start : start + _CHUNK_ROWS]
+                vectors[at : at + len(chunk)] = centre_rows(chunk, mean)
+                at += len(chunk)
+        vectors.flush()
+        return vectors
+
+    def _write_annoy(
+        self, path: Path, vectors: NDArray[np.float32], n_trees: int, seed: int, n_jobs: int
     ) -> None:
         index = AnnoyIndex(self.dim, METRIC)
         # Built straight into the file: a 1M-item slot does not need a second copy in memory.
         index.on_disk_build(str(path))
         index.set_seed(seed)
-        item = 0
-        for rows in blocks:
-            for start in range(0, len(rows), _CHUNK_ROWS):
-                for vector in centre_rows(rows[start : start + _CHUNK_ROWS], mean).tolist():
-                    index.add_item(item, vector)
-                    item += 1
+        for start in range(0, len(vectors), _CHUNK_ROWS):
+            for item, vector in enumerate(np.asarray(vectors[start : start + _CHUNK_ROWS]).tolist(), start):
+                index.add_item(item, vector)
         index.build(n_trees, n_jobs=n_jobs)
         index.unload()
+
+
+def write_piece_matches(
+    part: Path,
+    slot: str,
+    pieces: NDArray[np.float32],
+    catalog_keys: NDArray[np.int64],
+    catalog: NDArray[np.float32],
+) -> None:
+    """Each library piece's PER_PIECE nearest catalog items of its slot, by exact search:
+    positions in the catalog keys (-1 where the slot has fewer) and cosines."""
+    matches = np.full((len(pieces), PER_PIECE), -1, dtype=np.int32)
+    similarities = np.zeros((len(pieces), PER_PIECE), dtype=np.float32)
+    step = max(1, _MATCH_FLOATS // max(len(catalog_keys), 1))
+    for start in range(0, len(pieces), step):
+        block = np.asarray(pieces[start : start + step]) @ np.asarray(catalog).T
+        best = top_columns(block, catalog_keys, PER_PIECE)
+        matches[start : start + step, : best.shape[1]] = best
+        similarities[start : start + step, : best.shape[1]] = np.take_along_axis(block, best, axis=1)
+    name = index_name(LIBRARY, slot)
+    np.save(part / f"{name}.matches.npy", matches)
+    np.save(part / f"{name}.match_similarities.npy", similarities)
+
+
+def read_piece_matches(folder: Path, slot: str, count: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+    """What write_piece_matches stored (empty arrays for a slot without library pieces)."""
+    name = index_name(LIBRARY, slot)
+    path = folder / f"{name}.matches.npy"
+    if not count or not path.is_file():
+        return np.zeros((0, PER_PIECE), np.int32), np.zeros((0, PER_PIECE), np.float32)
+    return np.load(path), np.load(folder / f"{name}.match_similarities.npy")
 
 
 def remove_builds(directory: Path, *, keep: Collection[str], part_grace_seconds: float = 3600.0) -> list[str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 # Bump when the files of a build change shape; readers refuse other versions and ask for a rebuild.
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 METRIC: Final[Literal["angular"]] = "angular"
 MANIFEST_FILE: Final = "manifest.json"
 
@@ -35,6 +35,10 @@ class IndexManifest:
     # id), and their width; "" and 0 when the build has none (no model trained for this image model).
     compat_model: str = ""
     compat_dim: int = 0
+    # Catalog items answered ahead of time per "slot/wanted slot" pair (recsys.answers).
+    answers: dict[str, int] = field(default_factory=dict)
+    # The method they were ranked by: "blend" with a compatibility model, else "library".
+    answers_method: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -48,11 +52,6 @@ class IndexManifest:
             raise ValueError(f"manifest is not JSON: {error}") from error
         if not isinstance(data, dict):
             raise ValueError("manifest is not a JSON object")
-        counts = data.get("counts")
-        if not isinstance(counts, dict) or not all(
-            isinstance(name, str) and _is_int(n) for name, n in counts.items()
-        ):
-            raise ValueError("manifest counts must map 'population/slot' to an integer")
         return cls(
             format_version=_field(data, "format_version", int),
             build_id=_field(data, "build_id", str),
@@ -61,9 +60,11 @@ class IndexManifest:
             dim=_field(data, "dim", int),
             n_trees=_field(data, "n_trees", int),
             metric=_field(data, "metric", str),
-            counts=dict(counts),
+            counts=_counts(data, "counts"),
             compat_model=_field(data, "compat_model", str, default=""),
             compat_dim=_field(data, "compat_dim", int, default=0),
+            answers=_counts(data, "answers"),
+            answers_method=_field(data, "answers_method", str, default=""),
         )
 
 
@@ -93,6 +94,16 @@ def read_manifest(build_dir: Path, *, expect_model_spec: str | None = None) -> I
 def _expect(path: Path, what: str, expected: object, found: object) -> None:
     if found != expected:
         raise ManifestMismatch(f"{path}: expected {what} {expected!r}, found {found!r}; rebuild the index")
+
+
+def _counts(data: dict[str, Any], name: str) -> dict[str, int]:
+    # "answers" came with format 2 and may be empty; every build has "counts".
+    counts = data.get(name, {} if name == "answers" else None)
+    if not isinstance(counts, dict) or not all(
+        isinstance(key, str) and _is_int(n) for key, n in counts.items()
+    ):
+        raise ValueError(f"manifest {name} must map 'name/slot' to an integer")
+    return dict(counts)
 
 
 def _is_int(value: object) -> bool:

@@ -23,23 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import Embedding, key_array
 from .index import IndexSet, Neighbour
+from .library_graph import LibraryPiece
+from .rank.policy import DEFAULT_SHARPNESS, NEIGHBOURS, PER_PIECE, match_weight
 from .slots import CATALOG, LIBRARY, check_slot
-
-DEFAULT_SHARPNESS: Final = 3.0
-
-
-@dataclass(frozen=True)
-class LibraryPiece:
-    library_item: int
-    outfit: int
-    slot: str
 
 
 @dataclass(frozen=True)
@@ -53,10 +45,6 @@ class Suggestion:
 OutfitsFor = Callable[[Sequence[int]], Mapping[int, Sequence[LibraryPiece]]]
 
 
-def match_weight(similarities: Embedding, sharpness: float) -> NDArray[np.float64]:
-    return np.power(np.clip(similarities.astype(np.float64), 0.0, None), sharpness)
-
-
 def complete_the_look(
     index: IndexSet,
     *,
@@ -64,8 +52,8 @@ def complete_the_look(
     wanted_slot: str,
     outfits_for: OutfitsFor,
     k: int,
-    neighbours: int = 30,
-    per_piece: int = 10,
+    neighbours: int = NEIGHBOURS,
+    per_piece: int = PER_PIECE,
     exclude_catalog: Collection[int] = (),
     exclude_outfits: Collection[int] = (),
     sharpness: float = DEFAULT_SHARPNESS,
@@ -103,7 +91,7 @@ def library_scores(
     outfits_for: OutfitsFor,
     query_population: str = CATALOG,
     candidate_population: str = CATALOG,
-    neighbours: int = 30,
+    neighbours: int = NEIGHBOURS,
     exclude_outfits: Collection[int] = (),
     sharpness: float = DEFAULT_SHARPNESS,
 ) -> NDArray[np.float64]:

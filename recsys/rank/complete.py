@@ -27,10 +27,8 @@ from ..suggest import Suggestion
 from .blend import BlendWeights, blend_scores
 from .diversity import mmr
 from .filters import CatalogFacts, ShopFilters, apply_filters
+from .policy import DIVERSITY_POOL
 from .reasons import PairCounts, Reason, explain
-
-# Candidates kept after the filters for diversity to choose from, per suggestion asked for.
-DIVERSITY_POOL: Final = 4
 
 
 class Method(StrEnum):
@@ -125,8 +123,8 @@ def rank_slot(
     exclude: Sequence[int] = (),
     pool: int,
 ) -> SlotAnswer:
-    """Up to k suggestions of `slot`, best first. `library` is the library method's ranking (pool
-    deep), `compat` the compatibility scores (None: no model, compat and blend cannot run), `vectors`
+    """Up to k suggestions of `slot`, best first. `library` is the library method's ranking (every
+    catalog item a path reaches), `compat` the compatibility scores (None: no model, compat and blend cannot run), `vectors`
     gives the embeddings diversity compares, `exclude` the shopper's own items."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -157,18 +155,61 @@ def rank_slot(
         )
     order = np.lexsort((np.asarray(keys), -relevance))
     ranked_keys = [keys[i] for i in order]
-    score_of = {keys[i]: float(relevance[i]) for i in order}
+    answer = finish_slot(
+        slot=slot,
+        k=k,
+        ranked=ranked_keys,
+        relevance=[float(relevance[i]) for i in order],
+        support=lambda picked: {key: by_library[key].outfits if key in by_library else () for key in picked},
+        facts=facts,
+        filters=filters,
+        vectors=vectors,
+        diversity=diversity,
+        evidence=evidence,
+    )
+    assert answer is not None  # a complete list always answers
+    return answer
 
-    kept = apply_filters(ranked_keys, facts, filters)[: max(k * DIVERSITY_POOL, k)]
+
+# Supporting library outfits of picked candidates, strongest first.
+Support = Callable[[Sequence[int]], Mapping[int, Sequence[int]]]
+
+
+def finish_slot(
+    *,
+    slot: str,
+    k: int,
+    ranked: Sequence[int],
+    relevance: Sequence[float],
+    support: Support,
+    facts: Mapping[int, CatalogFacts],
+    filters: ShopFilters,
+    vectors: Callable[[Sequence[int]], NDArray[np.float32]],
+    diversity: float,
+    evidence: Evidence,
+    complete: bool = True,
+) -> SlotAnswer | None:
+    """The shop's filters, diversity and reasons over candidates already ranked by relevance (the
+    live ranking, or an answer stored by the build). A stored list is not `complete` (it holds the
+    first ANSWER_DEPTH only): when the filters leave fewer than diversity chooses from, None says so,
+    and the caller ranks live."""
+    score_of = dict(zip(ranked, relevance, strict=True))
+    kept = apply_filters(ranked, facts, filters)
+    wanted = max(k * DIVERSITY_POOL, k)
+    if not complete and len(kept) < wanted:
+        return None
+    kept = kept[:wanted]
     if not kept:
         return SlotAnswer(slot, (), ALL_FILTERED.format(slot=slot))
-    picks = mmr([score_of[key] for key in kept], vectors(kept), k, diversity=diversity)
+    picks = [
+        kept[position]
+        for position in mmr([score_of[key] for key in kept], vectors(kept), k, diversity=diversity)
+    ]
+    outfits = support(picks)
     rows = []
-    for position in picks:
-        key = kept[position]
-        support = by_library[key].outfits if key in by_library else ()
+    for key in picks:
         reason = explain(
-            supporting_outfits=support,
+            supporting_outfits=tuple(outfits.get(key, ())),
             query_values=evidence.query_values,
             candidate_value=evidence.candidate_value(key),
             pairs=evidence.pairs,

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ..slots import check_slot
 
 # What completes a look started by each slot, in the order a storefront shows them.
@@ -24,6 +27,34 @@ COMPLEMENTS: Final[dict[str, tuple[str, ...]]] = {
 # Searching more catalog matches than asked leaves room to drop items the shop's filters remove
 # (sold out, out of the price range) after ranking.
 OVERFETCH: Final = 3
+# Candidates kept after the filters for diversity to choose from, per suggestion asked for.
+DIVERSITY_POOL: Final = 4
+# Answers are worked out ahead of time for requests of up to this many suggestions per slot
+# (recsys.answers); the candidate pool is the same for any k up to it, so a stored answer and a live
+# one agree.
+STORED_K: Final = 8
+
+# The library method's reach (recsys.suggest): library items matched per garment, catalog items
+# matched per library piece, and how sharply a match weight favours close matches.
+NEIGHBOURS: Final = 30
+PER_PIECE: Final = 10
+DEFAULT_SHARPNESS: Final = 3.0
+
+
+# The library method hands on every catalog item a path reaches (at most NEIGHBOURS x outfits x
+# PER_PIECE): its score and the outfits behind it mean the same whether the compatibility model
+# also picked the item or not.
+EVERY_PATH: Final = 2**31 - 1
+
+
+def candidate_pool(k: int) -> int:
+    """Candidates the compatibility model hands on for a request of k suggestions per slot."""
+    return max(k, STORED_K) * DIVERSITY_POOL * OVERFETCH
+
+
+def match_weight(similarities: NDArray[np.floating], sharpness: float) -> NDArray[np.float64]:
+    """How much a match counts: max(similarity, 0) ** sharpness (see recsys.suggest)."""
+    return np.power(np.clip(np.asarray(similarities, dtype=np.float64), 0.0, None), sharpness)
 
 
 class ImpossibleSlot(ValueError):

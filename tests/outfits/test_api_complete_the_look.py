@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from outfits import services
 from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
 from tests.factories import garment_photo
 
@@ -43,9 +44,14 @@ def test_without_a_slot_every_complementary_slot_is_filled(storefront: APIClient
     assert "top" not in slots
 
 
-def test_rejected_outfits_stop_supporting_suggestions(storefront: APIClient) -> None:
+def test_rejected_outfits_stop_supporting_suggestions_from_the_next_build(storefront: APIClient) -> None:
     top = _a("top")
-    LibraryOutfit.objects.update(status=LibraryOutfit.Status.REJECTED)
+    outfits = list(LibraryOutfit.objects.values_list("pk", flat=True))
+    assert services.library_outfits_review(outfit_ids=outfits, status="rejected", reviewer=None) == len(
+        outfits
+    )
+    (queued,) = IndexBuild.objects.filter(status=IndexBuild.Status.PENDING)
+    services.index_build_run(build_pk=queued.pk)
     body = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/", {"slot": "bottom"}).json()
     assert body["suggestions"] == []
     assert body["reason"] == "no approved library outfit reaches this garment"

@@ -1,0 +1,357 @@
+"""Answers worked out ahead of time: every catalog item's ranked candidates for every slot it needs.
+
+A catalog item's complete-the-look answer depends only on the item, the library and the models, and
+those change only when a build is made. So the build ranks, for every catalog item and every slot
+that completes it (recsys.rank.policy.COMPLEMENTS), the candidates the live path would rank for it
+alone — every catalog item a library path reaches, the compatibility model's best `pool`, ordered
+by their blend — and stores the first `ANSWER_DEPTH` of them beside the indexes. A request then only applies
+its filters, diversity and k to the stored list (outfits.suggestions); what cannot be answered from
+it (another method, a partial outfit, a photo, filters that leave too few) takes the live path.
+
+The math is recsys.suggest's, in batches of queries and as sparse products:
+
+    B[q, o]   best match weight of query q to a library item of its slot held by outfit o
+              (exact search over the library: it is small)
+    M[o, c]   sum over the outfit's pieces p of the wanted slot of the weight of catalog item c
+              among p's `PER_PIECE` nearest (exact, worked out once per build)
+    S = B @ M the library score of every catalog item c for every query q
+
+so a million items take minutes, not the hours of a million calls. Tests hold the two to the same
+answers.
+
+    <build_id>/answers/<slot>__<wanted>.npy         int32 (items of slot, depth) positions in the
+                                                    wanted slot's catalog keys, best first (-1: none)
+    <build_id>/answers/<slot>__<wanted>.scores.npy  float32 relevance of each
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from .arrays import top_columns
+from .library_graph import LibraryGraph
+from .rank.blend import BlendWeights, blend_scores
+from .rank.policy import COMPLEMENTS, DEFAULT_SHARPNESS, NEIGHBOURS
+
+ANSWERS_DIR: Final = "answers"
+# Candidates stored per (item, slot): a request for k <= STORED_K keeps k * DIVERSITY_POOL of them
+# after its filters; filters that leave fewer send it to the live path.
+ANSWER_DEPTH: Final = 64
+# Scores of at most this many floats are held at once while ranking (256 MB).
+_BATCH_FLOATS: Final = 64 * 2**20
+
+# Progress callback: (pairs of slots done, pairs in all).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Blending:
+    """What the build knows of the compatibility model: its pair subspaces and the blend weights."""
+
+    pair_weight: Callable[[str, str], NDArray[np.float32]]
+    weights: BlendWeights
+
+
+def library_outfit_weights(
+    library_vectors: NDArray[np.float32],
+    library_keys: NDArray[np.int64],
+    item_outfits: sparse.csr_matrix,
+    queries: NDArray[np.float32],
+    *,
+    neighbours: int,
+    sharpness: float,
+) -> sparse.csr_matrix:
+    """B: per query (centred rows), the best match weight to each outfit through its `neighbours`
+    nearest library items of the query's slot (max(cos, 0) ** sharpness; 0 where none reaches)."""
+    if not len(library_keys) or not len(queries):
+        return sparse.csr_matrix((len(queries), item_outfits.shape[1]))
+    similarities = queries @ library_vectors.T
+    near = top_columns(similarities, library_keys, neighbours)
+    weights = np.power(
+        np.clip(np.take_along_axis(similarities, near, axis=1), 0.0, None).astype(np.float64), sharpness
+    )
+    rows = np.repeat(np.arange(len(queries)), near.shape[1])
+    reach = sparse.csr_matrix(
+        (weights.ravel(), (rows, near.ravel())), shape=(len(queries), len(library_keys))
+    )
+    reach.eliminate_zeros()
+    # Max, not sum, over the library items an outfit holds: expand each (query, item) to its outfits.
+    paths = (reach.tocoo(), item_outfits)
+    query_rows, item_columns, weight = paths[0].row, paths[0].col, paths[0].data
+    starts, ends = item_outfits.indptr[item_columns], item_outfits.indptr[item_columns + 1]
+    counts = ends - starts
+    outfit_columns = item_outfits.indices[_ranges(starts, counts)]
+    query_rows, weight = np.repeat(query_rows, counts), np.repeat(weight, counts)
+    best = sparse.coo_matrix(
+        (weight, (query_rows, outfit_columns)), shape=(len(queries), item_outfits.shape[1])
+    )
+    return _max_duplicates(best)
+
+
+def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Concatenated aranges starts[i] .. starts[i] + counts[i]."""
+    if not len(counts) or counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + offsets
+
+
+def _max_duplicates(matrix: sparse.coo_matrix) -> sparse.csr_matrix:
+    """A CSR matrix keeping the largest of duplicate entries (scipy sums them)."""
+    if not matrix.nnz:
+        return matrix.tocsr()
+    order = np.lexsort((-matrix.data, matrix.col, matrix.row))
+    rows, cols, data = matrix.row[order], matrix.col[order], matrix.data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sparse.csr_matrix((data[first], (rows[first], cols[first])), shape=matrix.shape)
+
+
+def outfit_catalog_weights(
+    graph: LibraryGraph,
+    slot: str,
+    piece_keys: NDArray[np.int64],
+    matches: NDArray[np.int32],
+    match_similarities: NDArray[np.float32],
+    n_catalog: int,
+    *,
+    sharpness: float,
+) -> sparse.csr_matrix:
+    """M: (outfits x catalog items of `slot`) the sum over each outfit's pieces of `slot` of their
+    match weight to the catalog item. `matches` holds each piece's nearest catalog positions."""
+    weights = np.power(np.clip(match_similarities.astype(np.float64), 0.0, None), sharpness)
+    weights[matches < 0] = 0.0
+    rows = np.repeat(np.arange(len(piece_keys)), matches.shape[1])
+    piece_catalog = sparse.csr_matrix(
+        (weights.ravel(), (rows, np.maximum(matches, 0).ravel())), shape=(len(piece_keys), n_catalog)
+    )
+    piece_catalog.eliminate_zeros()
+    return (graph.outfit_pieces(slot, piece_keys) @ piece_catalog).tocsr()
+
+
+def sparse_top(
+    scores: sparse.csr_matrix, keys: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Per row of a sparse score matrix, the columns and scores of its k best entries (ties: lower
+    key first), padded with -1 and 0."""
+    scores = scores.tocsr()
+    scores.sum_duplicates()
+    rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
+    data = scores.data
+    order = np.lexsort((keys[scores.indices], -data, rows))
+    rank = np.arange(len(order)) - scores.indptr[rows[order]]
+    kept = order[rank < k]
+    columns = np.full((scores.shape[0], k), -1, dtype=np.int64)
+    values = np.zeros((scores.shape[0], k), dtype=np.float64)
+    kept_rank = rank[rank < k]
+    columns[rows[kept], kept_rank] = scores.indices[kept]
+    values[rows[kept], kept_rank] = data[kept]
+    return columns, values
+
+
+def blended(
+    library_columns: NDArray[np.int64],
+    library_values: NDArray[np.float64],
+    compat_scores: NDArray[np.float32] | None,
+    compat_best: NDArray[np.int64] | None,
+    keys: NDArray[np.int64],
+    *,
+    depth: int,
+    weights: BlendWeights | None,
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """One query's ranked candidates, as recsys.rank.complete.rank_slot ranks them: the library
+    method's best (ranked, -1 padded) and, with compatibility scores of every catalog item, the
+    compatibility model's best (`compat_best`), by blended relevance; columns and relevance, `depth` deep."""
+    on_path = library_columns >= 0
+    columns, library = library_columns[on_path], library_values[on_path]
+    if compat_scores is None or compat_best is None:
+        relevance = library
+    else:
+        extra = compat_best[~np.isin(compat_best, columns)]
+        columns = np.concatenate([columns, extra])
+        library = np.concatenate([library, np.zeros(len(extra))])
+        relevance = blend_scores(weights or BlendWeights(), compat_scores[columns], library)
+    order = np.lexsort((keys[columns], -relevance))[:depth]
+    return columns[order], relevance[order].astype(np.float32)
+
+
+# Reads of the build being written or served: (keys, centred vectors) of one slot.
+SlotVectors = Callable[[str], tuple[NDArray[np.int64], NDArray[np.float32]]]
+
+
+class LibraryPaths:
+    """The library method's matrices of one build, made once and kept: which outfits hold each
+    library item of a slot, and what each outfit adds to each catalog item of a wanted slot."""
+
+    def __init__(
+        self,
+        graph: LibraryGraph,
+        library: SlotVectors,
+        catalog_keys: Callable[[str], NDArray[np.int64]],
+        piece_matches: Callable[[str], tuple[NDArray[np.int32], NDArray[np.float32]]],
+        *,
+        neighbours: int = NEIGHBOURS,
+        sharpness: float = DEFAULT_SHARPNESS,
+    ) -> None:
+        self.graph = graph
+        self._library = library
+        self._catalog_keys = catalog_keys
+        self._piece_matches = piece_matches
+        self.neighbours = neighbours
+        self.sharpness = sharpness
+        self._reach: dict[str, sparse.csr_matrix] = {}
+        self._to_catalog: dict[str, sparse.csr_matrix] = {}
+
+    def outfit_weights(self, slot: str, queries: NDArray[np.float32]) -> sparse.csr_matrix:
+        """B for centred queries of `slot` (one row each)."""
+        keys, vectors = self._library(slot)
+        if slot not in self._reach:
+            self._reach[slot] = self.graph.item_outfits(keys)
+        return library_outfit_weights(
+            vectors, keys, self._reach[slot], queries, neighbours=self.neighbours, sharpness=self.sharpness
+        )
+
+    def to_catalog(self, wanted: str) -> sparse.csr_matrix:
+        """M of the wanted slot, in CSC form: columns are read per candidate."""
+        if wanted not in self._to_catalog:
+            piece_keys, _ = self._library(wanted)
+            matches, similarities = self._piece_matches(wanted)
+            self._to_catalog[wanted] = outfit_catalog_weights(
+                self.graph,
+                wanted,
+                piece_keys,
+                matches,
+                similarities,
+                len(self._catalog_keys(wanted)),
+                sharpness=self.sharpness,
+            ).tocsc()
+        return self._to_catalog[wanted]
+
+    def support(
+        self, outfit_weights: sparse.csr_matrix, wanted: str, positions: NDArray[np.int64], most: int
+    ) -> list[tuple[int, ...]]:
+        """Per candidate (positions in the wanted slot's catalog keys), the library outfits whose
+        paths reach it from a one-row B, strongest first (equal: lower key first), at most `most`."""
+        paths = self.to_catalog(wanted)[:, positions].multiply(outfit_weights.T).tocsc()
+        found: list[tuple[int, ...]] = []
+        for column in range(len(positions)):
+            start, stop = paths.indptr[column], paths.indptr[column + 1]
+            outfits, weights = paths.indices[start:stop], paths.data[start:stop]
+            keys = self.graph.outfits[outfits]
+            order = np.lexsort((keys, -weights))[:most]
+            found.append(tuple(int(key) for key in keys[order]))
+        return found
+
+
+def write_answers(
+    folder: Path,
+    *,
+    paths: LibraryPaths,
+    catalog_vectors: SlotVectors,
+    compat_vectors: Callable[[str], NDArray[np.float32] | None],
+    blending: Blending | None,
+    pool: int,
+    depth: int = ANSWER_DEPTH,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Rank and store every catalog item's candidates for every slot that completes it; returns the
+    number of items answered per "slot/wanted" pair. The callables read the build being written."""
+    out = folder / ANSWERS_DIR
+    out.mkdir(exist_ok=True)
+    pairs = [
+        (slot, wanted)
+        for slot in COMPLEMENTS
+        for wanted in COMPLEMENTS[slot]
+        if len(catalog_vectors(slot)[0]) and len(catalog_vectors(wanted)[0])
+    ]
+    counts: dict[str, int] = {}
+    for done, (slot, wanted) in enumerate(pairs):
+        if progress is not None:
+            progress(done, len(pairs))
+        query_keys, queries = catalog_vectors(slot)
+        wanted_keys, _ = catalog_vectors(wanted)
+        to_catalog = paths.to_catalog(wanted).tocsr()
+        query_compat, wanted_compat = compat_vectors(slot), compat_vectors(wanted)
+        pair_weight = (
+            blending.pair_weight(slot, wanted)
+            if blending is not None and query_compat is not None and wanted_compat is not None
+            else None
+        )
+        columns = np.lib.format.open_memmap(
+            out / f"{slot}__{wanted}.npy", mode="w+", dtype=np.int32, shape=(len(query_keys), depth)
+        )
+        scores = np.lib.format.open_memmap(
+            out / f"{slot}__{wanted}.scores.npy", mode="w+", dtype=np.float32, shape=(len(query_keys), depth)
+        )
+        columns[:] = -1
+        scores[:] = 0.0
+        for start, stop in _batches(len(query_keys), len(wanted_keys)):
+            outfit_weights = paths.outfit_weights(slot, np.asarray(queries[start:stop]))
+            reached = outfit_weights @ to_catalog
+            library_columns, library_values = sparse_top(
+                reached, wanted_keys, int(np.diff(reached.indptr).max(initial=0))
+            )
+            compat = compat_best = None
+            if pair_weight is not None and query_compat is not None and wanted_compat is not None:
+                compat = (np.asarray(query_compat[start:stop]) * pair_weight) @ np.asarray(wanted_compat).T
+                compat_best = top_columns(compat, wanted_keys, pool)
+            for row in range(stop - start):
+                found, relevance = blended(
+                    library_columns[row],
+                    library_values[row],
+                    None if compat is None else compat[row],
+                    None if compat_best is None else compat_best[row],
+                    wanted_keys,
+                    depth=depth,
+                    weights=blending.weights if blending else None,
+                )
+                columns[start + row, : len(found)] = found
+                scores[start + row, : len(found)] = relevance
+        columns.flush()
+        scores.flush()
+        counts[f"{slot}/{wanted}"] = len(query_keys)
+        del columns, scores
+    if progress is not None:
+        progress(len(pairs), len(pairs))
+    return counts
+
+
+def _batches(n: int, width: int) -> Iterator[tuple[int, int]]:
+    size = max(16, min(4096, _BATCH_FLOATS // max(width, 1)))
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+class AnswerSheet:
+    """A build's stored answers, memory-mapped: every web worker shares the page cache."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder / ANSWERS_DIR
+        self._arrays: dict[tuple[str, str], tuple[NDArray[np.int32], NDArray[np.float32]] | None] = {}
+
+    def candidates(
+        self, slot: str, wanted: str, row: int
+    ) -> tuple[NDArray[np.int32], NDArray[np.float32]] | None:
+        """Stored (positions in the wanted slot's catalog keys, relevance) of the item at `row` of
+        its slot's keys, best first; None when the build stored no answers for this pair."""
+        arrays = self._arrays.get((slot, wanted), ...)
+        if arrays is ...:
+            path = self._folder / f"{slot}__{wanted}.npy"
+            arrays = (
+                (np.load(path, mmap_mode="r"), np.load(path.with_suffix(".scores.npy"), mmap_mode="r"))
+                if path.is_file()
+                else None
+            )
+            self._arrays[(slot, wanted)] = arrays
+        if arrays is None:
+            return None
+        positions, scores = arrays
+        kept = positions[row] >= 0
+        return np.asarray(positions[row][kept]), np.asarray(scores[row][kept])

@@ -1,0 +1,64 @@
+"""Complete-the-look for a catalog item is served from the answers the build worked out, and says
+the same as ranking it live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from outfits import selectors, stored_answers, suggestions
+from outfits.models import CatalogItem
+from recsys.rank.complete import Method
+
+pytestmark = pytest.mark.django_db
+
+
+def _ask(client: APIClient, item: CatalogItem, **query: Any) -> dict[str, Any]:
+    response = client.get(f"/api/v1/items/{item.external_id}/complete-the-look/", query)
+    assert response.status_code == 200, response.content
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_every_catalog_item_gets_the_stored_answer_it_would_get_live(
+    storefront: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = selectors.active_index()
+    assert index is not None and index.manifest.answers, "the build worked out answers"
+    items = list(CatalogItem.objects.select_related("category").order_by("pk"))
+    stored = {
+        item.pk: _ask(storefront, item)
+        for item in items
+        if stored_answers.candidates(
+            index, suggestions.catalog_garments([item], model_spec=index.manifest.model_spec),
+            Method(index.manifest.answers_method), 8, ["top", "bottom", "shoes", "bag", "outerwear"],
+        )
+    }  # fmt: skip
+    assert len(stored) >= len(items) // 2, "most items are answered from the build"
+    monkeypatch.setattr(stored_answers, "candidates", lambda *args: {})
+    for item in items:
+        if item.pk in stored:
+            live = _ask(storefront, item)
+            assert _without_scores(stored[item.pk]) == _without_scores(live), item.external_id
+            # Float32 products in another order (a batch, not one row): the same to about 6 digits.
+            assert [s["score"] for s in stored[item.pk]["suggestions"]] == pytest.approx(
+                [s["score"] for s in live["suggestions"]], rel=1e-5, abs=1e-5
+            )
+
+
+def _without_scores(body: dict[str, Any]) -> dict[str, Any]:
+    return body | {"suggestions": [{**s, "score": None} for s in body["suggestions"]]}
+
+
+def test_filters_are_applied_to_the_stored_answer(storefront: APIClient) -> None:
+    item = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()
+    assert item is not None
+    first = _ask(storefront, item, slot="bottom", k=3)["suggestions"][0]["item"]
+    CatalogItem.objects.filter(external_id=first["id"]).update(in_stock=False)
+    again = _ask(storefront, item, slot="bottom", k=3)["suggestions"]
+    assert first["id"] not in [s["item"]["id"] for s in again]
+    ceiling = f"{float(first['price']) - 0.01:.2f}"
+    cheap = _ask(storefront, item, slot="bottom", k=3, price_max=ceiling)
+    assert all(float(s["item"]["price"]) <= float(ceiling) for s in cheap["suggestions"])
