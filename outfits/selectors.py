@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from recsys.answers import SIMILAR_DEPTH
 from recsys.index import IndexCache, IndexSet
-from recsys.rank.policy import OVERFETCH
+from recsys.rank.policy import OVERFETCH, STORED_K
 from recsys.suggest import LibraryPiece
 
 from .models import (
@@ -59,12 +60,13 @@ def newest_model_spec() -> str | None:
 def approved_library_pieces() -> list[tuple[int, int, str]]:
     """(outfit, library item, slot) of every approved outfit whose photo is good enough: the library
     an index build snapshots (recsys.library_graph)."""
-    return list(
-        LibraryOutfitItem.objects.filter(
-            # A rejected photo never feeds suggestions (an editor may override the verdict).
-            ~Q(outfit__quality_verdict=QualityVerdict.REJECT),
-            outfit__status=LibraryOutfit.Status.APPROVED,
-        ).values_list("outfit_id", "item_id", "item__category__slot")
+    return list(_approved_pieces().values_list("outfit_id", "item_id", "item__category__slot"))
+
+
+def _approved_pieces() -> QuerySet[LibraryOutfitItem]:
+    # A rejected photo never feeds suggestions (an editor may override the verdict).
+    return LibraryOutfitItem.objects.filter(
+        ~Q(outfit__quality_verdict=QualityVerdict.REJECT), outfit__status=LibraryOutfit.Status.APPROVED
     )
 
 
@@ -72,12 +74,7 @@ def library_pieces_for(library_items: Sequence[int]) -> Mapping[int, list[Librar
     """For each library item, every piece of the approved, good-enough outfits that contain it."""
     # Two flat queries beat one nested one here: the first narrows to a few outfits by index.
     outfit_ids = set(
-        LibraryOutfitItem.objects.filter(
-            # A rejected photo never feeds suggestions (an editor may override the verdict).
-            ~Q(outfit__quality_verdict=QualityVerdict.REJECT),
-            item_id__in=list(library_items),
-            outfit__status=LibraryOutfit.Status.APPROVED,
-        ).values_list("outfit_id", flat=True)
+        _approved_pieces().filter(item_id__in=list(library_items)).values_list("outfit_id", flat=True)
     )
     by_outfit: dict[int, list[LibraryPiece]] = {}
     for outfit_id, item_id, slot in LibraryOutfitItem.objects.filter(outfit_id__in=outfit_ids).values_list(
@@ -114,16 +111,32 @@ def _require_index() -> IndexSet:
 
 
 def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int, float]]]:
-    """Catalog items of the same slot that look most like this one, sellable ones only."""
+    """Catalog items of the same slot that look most like this one, sellable ones only: from the
+    build's stored list (exact) when it holds enough sellable ones, else by an exact search."""
     index = _require_index()
+    row = index.row_of("catalog", item.slot, item.pk) if k <= STORED_K else None
+    stored = None if row is None else index.answers.similar(item.slot, row)
+    if stored is not None:
+        positions, similarities = stored
+        keys = index.keys("catalog", item.slot)[positions]
+        found = _sellable(list(zip(keys.tolist(), similarities.tolist(), strict=True)))
+        if len(found) >= k or len(positions) < SIMILAR_DEPTH:
+            return index, found[:k]
     vector = item_embedding(item, index.manifest.model_spec)
-    neighbours = index.nearest("catalog", item.slot, vector, k * OVERFETCH, exclude={item.pk})
+    keys, similarities = index.search(
+        "catalog", item.slot, vector, k * OVERFETCH, exclude={item.pk}, exact=True
+    )
+    return index, _sellable(list(zip(keys.tolist(), similarities.tolist(), strict=True)))[:k]
+
+
+def _sellable(found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The in-stock ones, in order."""
     sellable = set(
-        CatalogItem.objects.filter(pk__in=[n.key for n in neighbours], in_stock=True).values_list(
+        CatalogItem.objects.filter(pk__in=[key for key, _ in found], in_stock=True).values_list(
             "pk", flat=True
         )
     )
-    return index, [(n.key, n.similarity) for n in neighbours if n.key in sellable][:k]
+    return [(key, similarity) for key, similarity in found if key in sellable]
 
 
 # --- Text search -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from scipy import sparse
 
 from recsys.answers import ANSWER_DEPTH
 from recsys.index import IndexSet
+from recsys.rank.blend import BlendWeights
 from recsys.rank.complete import Method
 from recsys.rank.policy import STORED_K
 from recsys.rank.reasons import MAX_OUTFITS
@@ -32,7 +33,7 @@ class StoredSlot:
 
     slot: str
     keys: NDArray[np.int64]
-    relevance: NDArray[np.float32]
+    relevance: NDArray[np.float64]
     positions: NDArray[np.int64]  # in the slot's catalog keys
     complete: bool  # every candidate there is (fewer than ANSWER_DEPTH were stored)
     query: _Query
@@ -65,11 +66,16 @@ class _Query:
 
 
 def candidates(
-    index: IndexSet, garments: Sequence[ShopperGarment], method: Method, k: int, slots: Sequence[str]
+    index: IndexSet,
+    garments: Sequence[ShopperGarment],
+    method: Method,
+    k: int,
+    slots: Sequence[str],
+    weights: BlendWeights | None,
 ) -> dict[str, StoredSlot]:
-    """The stored candidates of each slot the build answered for this request; {} when the request
-    is not one a build answers ahead of time (several garments, a photo, another method, a larger k,
-    an item added since the build)."""
+    """The stored candidates of each slot the build answered for this request, ranked by relevance
+    (the blend's `weights`, or the library score); {} when the request is not one a build answers
+    ahead of time (several garments, a photo, another method, a larger k, an item added since)."""
     if len(garments) != 1 or garments[0].catalog_item is None or k > STORED_K:
         return {}
     if method.value != index.manifest.answers_method:
@@ -83,14 +89,16 @@ def candidates(
     found: dict[str, StoredSlot] = {}
     for slot in slots:
         stored = index.answers.candidates(garment.slot, slot, row)
-        if stored is None or not len(stored[0]):  # nothing to rank: the live path says why
+        if stored is None or not len(stored.positions):  # nothing to rank: the live path says why
             continue
-        positions, relevance = stored
-        positions = positions.astype(np.int64)
+        relevance = stored.relevance(weights if method is Method.BLEND else None)
+        # Re-ranked from the stored scores (float32): equal to the build's order but for exact ties.
+        order = np.lexsort((index.keys(CATALOG, slot)[stored.positions], -relevance))
+        positions = stored.positions[order]
         found[slot] = StoredSlot(
             slot=slot,
             keys=index.keys(CATALOG, slot)[positions],
-            relevance=relevance,
+            relevance=relevance[order],
             positions=positions,
             complete=len(positions) < ANSWER_DEPTH,
             query=query,

@@ -252,7 +252,9 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
         own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
         filters = replace(filters, exclude_types=filters.exclude_types | own_types)
     live = _Live(index, model, method, garments, candidate_pool(query.k), own_items)
-    stored = stored_answers.candidates(index, garments, method, query.k, query.wanted_slots)
+    stored = stored_answers.candidates(
+        index, garments, method, query.k, query.wanted_slots, model.blend if model is not None else None
+    )
     live.rank([slot for slot in query.wanted_slots if slot not in stored])
     candidates = live.candidates() | {key for found in stored.values() for key in found.keys}
     facts = _catalog_facts(candidates)

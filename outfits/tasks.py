@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import looks, outfit_photos, services
+from . import looks, outfit_photos, services, worker_models
 
 # Only errors that a retry can cure: the database went away for a moment.
 _TRANSIENT = (OperationalError, InterfaceError)
@@ -23,6 +25,13 @@ _RETRY = {
     "max_retries": 5,
     "acks_late": True,
 }
+
+
+@worker_process_init.connect
+def _preload_models(**_: Any) -> None:
+    """A gpu worker's process loads its models as it starts, not on its first photo."""
+    if settings.CTL_WORKER_PRELOAD:
+        worker_models.preload()
 
 
 @shared_task(**_RETRY)

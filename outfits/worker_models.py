@@ -65,3 +65,12 @@ def garment_gate(spec: str) -> GarmentGate | None:
     except GateMismatch as exc:
         log.warning("%s", exc)
         return None
+
+
+def preload() -> None:
+    """Load the image model, the quality filter and the pose reader now, so the first photo a worker
+    takes does not wait seconds for them (called as a gpu worker's process starts: CTL_WORKER_PRELOAD)."""
+    vision_embedder()
+    quality_filter()
+    pose_reader()
+    log.info("worker models loaded")

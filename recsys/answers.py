@@ -21,7 +21,13 @@ answers.
 
     <build_id>/answers/<slot>__<wanted>.npy         int32 (items of slot, depth) positions in the
                                                     wanted slot's catalog keys, best first (-1: none)
-    <build_id>/answers/<slot>__<wanted>.scores.npy  float32 relevance of each
+    <build_id>/answers/<slot>__<wanted>.library.npy float32 library score of each,
+    <build_id>/answers/<slot>__<wanted>.compat.npy  float32 compatibility score of each (0: no model)
+    <build_id>/answers/<slot>__<wanted>.top.npy     float32 per item: the largest library score of
+                                                    all its candidates (the blend scales by it)
+    <build_id>/answers/<slot>.similar.npy           int32 (items of slot, SIMILAR_DEPTH) positions of
+                                                    the catalog items that look most like each (exact)
+    <build_id>/answers/<slot>.similarities.npy      float32 cosine of each
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,11 +45,15 @@ from .arrays import top_columns
 from .library_graph import LibraryGraph
 from .rank.blend import BlendWeights, blend_scores
 from .rank.policy import COMPLEMENTS, DEFAULT_SHARPNESS, NEIGHBOURS
+from .slots import SLOTS
 
 ANSWERS_DIR: Final = "answers"
 # Candidates stored per (item, slot): a request for k <= STORED_K keeps k * DIVERSITY_POOL of them
 # after its filters; filters that leave fewer send it to the live path.
 ANSWER_DEPTH: Final = 64
+# Catalog items that look alike, stored per item: a request for k <= STORED_K asks for k * OVERFETCH
+# to leave room for the sold-out ones, and a little more.
+SIMILAR_DEPTH: Final = 32
 # Scores of at most this many floats are held at once while ranking (256 MB).
 _BATCH_FLOATS: Final = 64 * 2**20
 
@@ -156,6 +166,24 @@ def sparse_top(
     return columns, values
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """One query's ranked candidates of one slot, as the build stores them: positions in the slot's
+    catalog keys, each one's library score and compatibility score (zeros without a model), and the
+    largest library score among all the candidates there were (the blend scales by it)."""
+
+    positions: NDArray[np.int64]
+    library: NDArray[np.float32]
+    compat: NDArray[np.float32]
+    library_top: float
+
+    def relevance(self, weights: BlendWeights | None) -> NDArray[np.float64]:
+        """The ranking's relevance: the blend with a compatibility model, else the library score."""
+        if weights is None:
+            return self.library.astype(np.float64)
+        return blend_scores(weights, self.compat, self.library, library_top=self.library_top)
+
+
 def blended(
     library_columns: NDArray[np.int64],
     library_values: NDArray[np.float64],
@@ -165,21 +193,26 @@ def blended(
     *,
     depth: int,
     weights: BlendWeights | None,
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """One query's ranked candidates, as recsys.rank.complete.rank_slot ranks them: the library
-    method's best (ranked, -1 padded) and, with compatibility scores of every catalog item, the
-    compatibility model's best (`compat_best`), by blended relevance; columns and relevance, `depth` deep."""
+) -> Candidates:
+    """One query's ranked candidates, as recsys.rank.complete.rank_slot ranks them: every catalog
+    item a library path reaches (ranked, -1 padded) and, with compatibility scores of every catalog
+    item, the compatibility model's best (`compat_best`), by relevance, `depth` deep."""
     on_path = library_columns >= 0
     columns, library = library_columns[on_path], library_values[on_path]
+    top = float(library.max()) if len(library) else 0.0
     if compat_scores is None or compat_best is None:
+        compat = np.zeros(len(columns), dtype=np.float32)
         relevance = library
     else:
         extra = compat_best[~np.isin(compat_best, columns)]
         columns = np.concatenate([columns, extra])
         library = np.concatenate([library, np.zeros(len(extra))])
-        relevance = blend_scores(weights or BlendWeights(), compat_scores[columns], library)
+        compat = compat_scores[columns]
+        relevance = blend_scores(weights or BlendWeights(), compat, library)
     order = np.lexsort((keys[columns], -relevance))[:depth]
-    return columns[order], relevance[order].astype(np.float32)
+    return Candidates(
+        columns[order], library[order].astype(np.float32), compat[order].astype(np.float32), top
+    )
 
 
 # Reads of the build being written or served: (keys, centred vectors) of one slot.
@@ -272,9 +305,16 @@ def write_answers(
         if len(catalog_vectors(slot)[0]) and len(catalog_vectors(wanted)[0])
     ]
     counts: dict[str, int] = {}
-    for done, (slot, wanted) in enumerate(pairs):
+    steps = len(pairs) + len(SLOTS)
+    for done, slot in enumerate(SLOTS):
         if progress is not None:
-            progress(done, len(pairs))
+            progress(done, steps)
+        keys, vectors = catalog_vectors(slot)
+        if len(keys):
+            _write_similar(out, slot, keys, vectors)
+    for done, (slot, wanted) in enumerate(pairs, len(SLOTS)):
+        if progress is not None:
+            progress(done, steps)
         query_keys, queries = catalog_vectors(slot)
         wanted_keys, _ = catalog_vectors(wanted)
         to_catalog = paths.to_catalog(wanted).tocsr()
@@ -284,14 +324,12 @@ def write_answers(
             if blending is not None and query_compat is not None and wanted_compat is not None
             else None
         )
-        columns = np.lib.format.open_memmap(
-            out / f"{slot}__{wanted}.npy", mode="w+", dtype=np.int32, shape=(len(query_keys), depth)
-        )
-        scores = np.lib.format.open_memmap(
-            out / f"{slot}__{wanted}.scores.npy", mode="w+", dtype=np.float32, shape=(len(query_keys), depth)
-        )
-        columns[:] = -1
-        scores[:] = 0.0
+        shape = (len(query_keys), depth)
+        name = f"{slot}__{wanted}"
+        columns = _new_array(out / f"{name}.npy", np.int32, shape, -1)
+        library_scores = _new_array(out / f"{name}.library.npy", np.float32, shape, 0.0)
+        compat_scores = _new_array(out / f"{name}.compat.npy", np.float32, shape, 0.0)
+        tops = _new_array(out / f"{name}.top.npy", np.float32, (len(query_keys),), 0.0)
         for start, stop in _batches(len(query_keys), len(wanted_keys)):
             outfit_weights = paths.outfit_weights(slot, np.asarray(queries[start:stop]))
             reached = outfit_weights @ to_catalog
@@ -303,7 +341,7 @@ def write_answers(
                 compat = (np.asarray(query_compat[start:stop]) * pair_weight) @ np.asarray(wanted_compat).T
                 compat_best = top_columns(compat, wanted_keys, pool)
             for row in range(stop - start):
-                found, relevance = blended(
+                found = blended(
                     library_columns[row],
                     library_values[row],
                     None if compat is None else compat[row],
@@ -312,15 +350,41 @@ def write_answers(
                     depth=depth,
                     weights=blending.weights if blending else None,
                 )
-                columns[start + row, : len(found)] = found
-                scores[start + row, : len(found)] = relevance
-        columns.flush()
-        scores.flush()
+                n = len(found.positions)
+                columns[start + row, :n] = found.positions
+                library_scores[start + row, :n] = found.library
+                compat_scores[start + row, :n] = found.compat
+                tops[start + row] = found.library_top
+        for array in (columns, library_scores, compat_scores, tops):
+            array.flush()
         counts[f"{slot}/{wanted}"] = len(query_keys)
-        del columns, scores
+        del columns, library_scores, compat_scores, tops
     if progress is not None:
-        progress(len(pairs), len(pairs))
+        progress(steps, steps)
     return counts
+
+
+def _new_array(path: Path, dtype: type, shape: tuple[int, ...], fill: float) -> NDArray[Any]:
+    """A .npy file of `shape` filled with `fill`, mapped for writing row blocks."""
+    array: NDArray[Any] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+    array[:] = fill
+    return array
+
+
+def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
+    """Each catalog item's SIMILAR_DEPTH most alike items of its slot, itself left out (exact)."""
+    depth = min(SIMILAR_DEPTH, len(keys) - 1)
+    columns = _new_array(out / f"{slot}.similar.npy", np.int32, (len(keys), SIMILAR_DEPTH), -1)
+    similarities = _new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
+    everything = np.asarray(vectors)
+    for start, stop in _batches(len(keys), len(keys)):
+        block = everything[start:stop] @ everything.T
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
+        best = top_columns(block, keys, depth)
+        columns[start:stop, :depth] = best
+        similarities[start:stop, :depth] = np.take_along_axis(block, best, axis=1)
+    columns.flush()
+    similarities.flush()
 
 
 def _batches(n: int, width: int) -> Iterator[tuple[int, int]]:
@@ -334,24 +398,37 @@ class AnswerSheet:
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder / ANSWERS_DIR
-        self._arrays: dict[tuple[str, str], tuple[NDArray[np.int32], NDArray[np.float32]] | None] = {}
+        self._arrays: dict[str, tuple[NDArray[Any], ...] | None] = {}
 
-    def candidates(
-        self, slot: str, wanted: str, row: int
-    ) -> tuple[NDArray[np.int32], NDArray[np.float32]] | None:
-        """Stored (positions in the wanted slot's catalog keys, relevance) of the item at `row` of
-        its slot's keys, best first; None when the build stored no answers for this pair."""
-        arrays = self._arrays.get((slot, wanted), ...)
-        if arrays is ...:
-            path = self._folder / f"{slot}__{wanted}.npy"
-            arrays = (
-                (np.load(path, mmap_mode="r"), np.load(path.with_suffix(".scores.npy"), mmap_mode="r"))
-                if path.is_file()
-                else None
-            )
-            self._arrays[(slot, wanted)] = arrays
+    def candidates(self, slot: str, wanted: str, row: int) -> Candidates | None:
+        """Stored candidates of the wanted slot for the item at `row` of its slot's keys, best first;
+        None when the build stored no answers for this pair."""
+        arrays = self._load(f"{slot}__{wanted}", ("", ".library", ".compat", ".top"))
         if arrays is None:
             return None
-        positions, scores = arrays
+        positions, library, compat, tops = arrays
         kept = positions[row] >= 0
-        return np.asarray(positions[row][kept]), np.asarray(scores[row][kept])
+        return Candidates(
+            np.asarray(positions[row][kept], dtype=np.int64),
+            np.asarray(library[row][kept]),
+            np.asarray(compat[row][kept]),
+            float(tops[row]),
+        )
+
+    def similar(self, slot: str, row: int) -> tuple[NDArray[np.int64], NDArray[np.float32]] | None:
+        """Stored (positions in the slot's catalog keys, cosine) of the items most like the item at
+        `row`, best first; None when the build stored none."""
+        arrays = self._load(slot, (".similar", ".similarities"))
+        if arrays is None:
+            return None
+        positions, similarities = arrays
+        kept = positions[row] >= 0
+        return np.asarray(positions[row][kept], dtype=np.int64), np.asarray(similarities[row][kept])
+
+    def _load(self, name: str, parts: tuple[str, ...]) -> tuple[NDArray[Any], ...] | None:
+        if name not in self._arrays:
+            paths = [self._folder / f"{name}{part}.npy" for part in parts]
+            self._arrays[name] = (
+                tuple(np.load(path, mmap_mode="r") for path in paths) if paths[0].is_file() else None
+            )
+        return self._arrays[name]

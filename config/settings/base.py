@@ -119,6 +119,9 @@ CTL_COMPAT_ARTEFACT = env.str("CTL_COMPAT_ARTEFACT", default="") or None
 # The garment gate looks use (train_gate activates each new one); an artefact id pins another.
 CTL_GATE_ARTEFACT = env.str("CTL_GATE_ARTEFACT", default="") or None
 CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
+# A worker process loads the image model, quality filter and pose reader as it starts (the gpu
+# workers set it: their first photo would otherwise wait 6-9 s for the model).
+CTL_WORKER_PRELOAD = env.bool("CTL_WORKER_PRELOAD", default=False)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
 # The quality filter (train_quality writes it to MODELS_DIR/quality) rejects a photo scoring below

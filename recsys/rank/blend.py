@@ -47,19 +47,26 @@ class BlendWeights:
 Scores = Sequence[float] | NDArray[np.floating[Any]]
 
 
-def blend_features(compat: Scores, library: Scores) -> NDArray[np.float64]:
-    """(n, 3) features of one question's (or one request's) candidates."""
+def blend_features(
+    compat: Scores, library: Scores, *, library_top: float | None = None
+) -> NDArray[np.float64]:
+    """(n, 3) features of one question's (or one request's) candidates. `library_top` is the largest
+    library score among all of them, when only some are given (a stored answer keeps the first few)."""
     compat_scores = np.asarray(compat, dtype=np.float64)
     library_scores = np.clip(np.asarray(library, dtype=np.float64), 0.0, None)
     if compat_scores.shape != library_scores.shape:
         raise ValueError(f"{len(compat_scores)} compat scores but {len(library_scores)} library scores")
     top = float(library_scores.max()) if len(library_scores) else 0.0
+    if library_top is not None:
+        top = max(top, float(library_top))
     scaled = np.log1p(library_scores / top) if top > 0 else np.zeros_like(library_scores)
     return np.stack([compat_scores, scaled, (library_scores > 0).astype(np.float64)], axis=1)
 
 
-def blend_scores(weights: BlendWeights, compat: Scores, library: Scores) -> NDArray[np.float64]:
-    return blend_features(compat, library) @ weights.vector()
+def blend_scores(
+    weights: BlendWeights, compat: Scores, library: Scores, *, library_top: float | None = None
+) -> NDArray[np.float64]:
+    return blend_features(compat, library, library_top=library_top) @ weights.vector()
 
 
 def fit_blend(

@@ -124,8 +124,9 @@ def rank_slot(
     pool: int,
 ) -> SlotAnswer:
     """Up to k suggestions of `slot`, best first. `library` is the library method's ranking (every
-    catalog item a path reaches), `compat` the compatibility scores (None: no model, compat and blend cannot run), `vectors`
-    gives the embeddings diversity compares, `exclude` the shopper's own items."""
+    catalog item a path reaches), `compat` the compatibility scores (None: no model, compat and
+    blend cannot run), `vectors` gives the embeddings diversity compares, `exclude` the shopper's
+    own items."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     if method is not Method.LIBRARY and compat is None:

@@ -33,7 +33,7 @@ def test_every_catalog_item_gets_the_stored_answer_it_would_get_live(
         for item in items
         if stored_answers.candidates(
             index, suggestions.catalog_garments([item], model_spec=index.manifest.model_spec),
-            Method(index.manifest.answers_method), 8, ["top", "bottom", "shoes", "bag", "outerwear"],
+            Method(index.manifest.answers_method), 8, ["top", "bottom", "shoes", "bag", "outerwear"], None,
         )
     }  # fmt: skip
     assert len(stored) >= len(items) // 2, "most items are answered from the build"
@@ -62,3 +62,18 @@ def test_filters_are_applied_to_the_stored_answer(storefront: APIClient) -> None
     ceiling = f"{float(first['price']) - 0.01:.2f}"
     cheap = _ask(storefront, item, slot="bottom", k=3, price_max=ceiling)
     assert all(float(s["item"]["price"]) <= float(ceiling) for s in cheap["suggestions"])
+
+
+def test_similar_items_come_from_the_build_and_are_the_exact_nearest(storefront: APIClient) -> None:
+    index = selectors.active_index()
+    assert index is not None
+    for item in CatalogItem.objects.select_related("category").order_by("pk")[:40]:
+        _, found = selectors.item_similar(item, k=5)
+        vector = selectors.item_embedding(item, index.manifest.model_spec)
+        keys, similarities = index.search("catalog", item.slot, vector, 15, exclude={item.pk}, exact=True)
+        sellable = set(CatalogItem.objects.filter(in_stock=True).values_list("pk", flat=True))
+        exact = [(k, s) for k, s in zip(keys.tolist(), similarities.tolist(), strict=True) if k in sellable][
+            :5
+        ]
+        assert [k for k, _ in found] == [k for k, _ in exact], item.external_id
+        assert [s for _, s in found] == pytest.approx([s for _, s in exact], abs=1e-5)

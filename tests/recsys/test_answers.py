@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from recsys.answers import ANSWER_DEPTH, Blending
+from recsys.answers import ANSWER_DEPTH, SIMILAR_DEPTH, Blending
 from recsys.index import IndexBuilder, IndexSet
 from recsys.library_graph import LibraryGraph
 from recsys.rank.blend import BlendWeights
@@ -93,9 +93,11 @@ class World:
         slot, _ = self.raw[key]
         row = self.index.row_of("catalog", slot, key)
         assert row is not None
-        found = self.index.answers.candidates(slot, wanted, row)
-        assert found is not None
-        positions, relevance = found
+        stored = self.index.answers.candidates(slot, wanted, row)
+        assert stored is not None
+        relevance = stored.relevance(WEIGHTS if self.method is Method.BLEND else None)
+        order = np.lexsort((self.index.keys("catalog", wanted)[stored.positions], -relevance))
+        positions, relevance = stored.positions[order], relevance[order]
         keys = self.index.keys("catalog", wanted)[positions]
         vectors = self.index.vectors("catalog", slot)
         assert vectors is not None
@@ -155,9 +157,12 @@ def test_every_stored_answer_is_the_live_answer(tmp_path: Path, blend: bool) -> 
 
 def test_answers_are_stored_as_deep_as_the_depth_and_ranked(tmp_path: Path) -> None:
     world = World(tmp_path, blend=True)
-    positions, relevance = world.index.answers.candidates("top", "bottom", 0) or ((), ())
-    assert len(positions) == ANSWER_DEPTH  # 150 bottoms, compat reaches all of them
-    assert list(relevance) == sorted(relevance, reverse=True)
+    stored = world.index.answers.candidates("top", "bottom", 0)
+    assert stored is not None
+    assert len(stored.positions) == ANSWER_DEPTH  # 150 bottoms, compat reaches all of them
+    relevance = stored.relevance(WEIGHTS).tolist()
+    assert relevance == sorted(relevance, reverse=True)
+    assert stored.library_top >= stored.library.max()
 
 
 def test_filters_that_leave_too_few_stored_candidates_send_the_request_live(tmp_path: Path) -> None:
@@ -165,8 +170,10 @@ def test_filters_that_leave_too_few_stored_candidates_send_the_request_live(tmp_
     key = next(k for k, (slot, _) in world.raw.items() if slot == "top")
     options = world._options("bottom")
     row = world.index.row_of("catalog", "top", key)
-    positions, relevance = world.index.answers.candidates("top", "bottom", row or 0) or ((), ())
-    keys = world.index.keys("catalog", "bottom")[positions].tolist()
+    stored = world.index.answers.candidates("top", "bottom", row or 0)
+    assert stored is not None
+    relevance = stored.relevance(WEIGHTS)
+    keys = world.index.keys("catalog", "bottom")[stored.positions].tolist()
     options["filters"] = ShopFilters(exclude_types=frozenset({"type-0", "type-1"}))
     answer = finish_slot(
         ranked=keys,
@@ -176,3 +183,20 @@ def test_filters_that_leave_too_few_stored_candidates_send_the_request_live(tmp_
         **options,  # type: ignore[arg-type]
     )
     assert answer is None
+
+
+def test_similar_items_are_stored_exactly(tmp_path: Path) -> None:
+    world = World(tmp_path, blend=False)
+    vectors = world.index.vectors("catalog", "bottom")
+    keys = world.index.keys("catalog", "bottom")
+    assert vectors is not None
+    for row in range(len(keys)):
+        found = world.index.answers.similar("bottom", row)
+        assert found is not None
+        positions, similarities = found
+        scores = vectors @ vectors[row]
+        scores[row] = -np.inf
+        exact = np.argsort(-scores)[: len(positions)]
+        assert len(positions) == SIMILAR_DEPTH
+        np.testing.assert_array_equal(positions, exact)
+        np.testing.assert_allclose(similarities, scores[exact], rtol=1e-5)
