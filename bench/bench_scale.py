@@ -439,6 +439,8 @@ def main() -> None:
         counts = populate(args.source, args.db, size, args.noise, args.seed)
         populate_s = time.perf_counter() - started
         local = env | {"DJANGO_SETTINGS_MODULE": "config.settings.local", "CELERY_TASK_ALWAYS_EAGER": "1"}
+        # The source may have been filled by older code: bring the copy to this code's schema.
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env=local, cwd=ROOT, check=True)
         build_s, peak = run_measured([sys.executable, "manage.py", "build_index"], local)
         (build_dir,) = [d for d in (var / "indexes").iterdir() if (d / "manifest.json").is_file()]
         result = SizeResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -39,12 +40,26 @@ def active_build() -> IndexBuild | None:
     return IndexBuild.objects.filter(active=True).first()
 
 
+_active: tuple[float, tuple[str, str] | None] = (-1e9, None)  # (asked at, (build id, model spec))
+
+
 def active_index(*, model_spec: str | None = None) -> IndexSet | None:
-    """The active build's indexes, loaded once per process and reloaded when another build is active."""
-    build = active_build()
-    if build is None or (model_spec is not None and build.model_spec != model_spec):
+    """The active build's indexes, loaded once per process and reloaded when another build is active
+    (asked of the database at most every CTL_ACTIVE_BUILD_TTL seconds)."""
+    global _active
+    asked_at, active = _active
+    if time.monotonic() - asked_at >= settings.CTL_ACTIVE_BUILD_TTL:
+        active = IndexBuild.objects.filter(active=True).values_list("build_id", "model_spec").first()
+        _active = (time.monotonic(), active)
+    if active is None or (model_spec is not None and active[1] != model_spec):
         return None
-    return _indexes.get(Path(settings.INDEX_DIR) / build.build_id, expect_model_spec=build.model_spec)
+    build_id, spec = active
+    return _indexes.get(Path(settings.INDEX_DIR) / build_id, expect_model_spec=spec)
+
+
+def catalog_items() -> QuerySet[CatalogItem]:
+    """Catalog items with the category path every view shows (type, family, slot) in one query."""
+    return CatalogItem.objects.select_related("category__parent__parent")
 
 
 def newest_model_spec() -> str | None:

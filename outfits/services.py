@@ -27,6 +27,7 @@ from vision.images import ImageRejected, open_garment_image
 
 from . import readings, selectors
 from .categories import CategoryTree
+from .compat import likeliest
 from .jobs import claim
 from .models import (
     CatalogItem,
@@ -42,6 +43,7 @@ from .models import (
     Slot,
     embedding_vector,
 )
+from .suggestions import REASON_ATTRIBUTE
 from .worker_models import quality_filter, vision_embedder
 
 if TYPE_CHECKING:
@@ -310,14 +312,24 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         for population, subject in (("catalog", "catalog_item"), ("library", "library_item")):
             rows = (
                 ImageAnalysis.objects.filter(**{f"{subject}__isnull": False}, model_spec=spec, status="ok")
-                .values_list(f"{subject}_id", f"{subject}__category__slot", "embedding")
+                .values_list(
+                    f"{subject}_id",
+                    f"{subject}__category__slot",
+                    "embedding",
+                    f"attributes__{REASON_ATTRIBUTE}",
+                )
                 .iterator(chunk_size=2000)
             )
-            for key, slot, blob in rows:
+            colours: dict[int, str] = {}
+            for key, slot, blob, colour in rows:
                 vector = embedding_vector(blob)
                 if builder is None:
                     builder = IndexBuilder(model_spec=spec, dim=int(vector.shape[0]))
                 builder.add(population, slot, key, vector)
+                if population == "catalog":
+                    colours[key] = likeliest(colour)
+            if builder is not None and colours:
+                builder.add_labels(colours)  # the colour a reason names, read with each answer
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
         _index_add_compat(builder, spec)

@@ -258,7 +258,6 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     live.rank([slot for slot in query.wanted_slots if slot not in stored])
     candidates = live.candidates() | {key for found in stored.values() for key in found.keys}
     facts = _catalog_facts(candidates)
-    colours = _predicted_colours(candidates, index.manifest.model_spec)
     pairs = _library_pairs(index)
     answers = []
     for slot in query.wanted_slots:
@@ -272,7 +271,7 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
             "evidence": Evidence(
                 pairs=pairs,
                 query_values=tuple(g.colour for g in garments if g.colour),
-                candidate_value=partial(_colour_of, colours),
+                candidate_value=partial(index.label, slot),  # the build's predicted colour
             ),
         }
         answer = None
@@ -287,9 +286,7 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
             )
             if answer is None:  # the filters left too few of the stored candidates: rank live
                 live.rank([slot])
-                more = live.candidates() - facts.keys()
-                facts.update(_catalog_facts(more))
-                colours.update(_predicted_colours(more, index.manifest.model_spec))
+                facts.update(_catalog_facts(live.candidates() - facts.keys()))
         if answer is None:
             answer = rank_slot(
                 method=method,
@@ -381,10 +378,6 @@ def _compat_scores(
     return scores
 
 
-def _colour_of(colours: Mapping[int, str], key: int) -> str:
-    return colours.get(key, "")
-
-
 def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:
     return {
         pk: CatalogFacts(
@@ -399,13 +392,6 @@ def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:
             pk__in=keys
         ).values_list("pk", "category__name", "in_stock", "price", "gender", "brand")
     }
-
-
-def _predicted_colours(keys: set[int], model_spec: str) -> dict[int, str]:
-    rows = ImageAnalysis.objects.filter(
-        catalog_item__in=keys, model_spec=model_spec, status="ok"
-    ).values_list("catalog_item_id", f"attributes__{REASON_ATTRIBUTE}")
-    return {key: likeliest(scores) for key, scores in rows}
 
 
 def _diversity_vectors(index: IndexSet, slot: str, keys: Sequence[int]) -> np.ndarray:

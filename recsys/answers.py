@@ -272,14 +272,16 @@ class LibraryPaths:
     ) -> list[tuple[int, ...]]:
         """Per candidate (positions in the wanted slot's catalog keys), the library outfits whose
         paths reach it from a one-row B, strongest first (equal: lower key first), at most `most`."""
-        paths = self.to_catalog(wanted)[:, positions].multiply(outfit_weights.T).tocsc()
+        to_catalog = self.to_catalog(wanted)
+        reach = np.asarray(outfit_weights.toarray()).reshape(-1)
         found: list[tuple[int, ...]] = []
-        for column in range(len(positions)):
-            start, stop = paths.indptr[column], paths.indptr[column + 1]
-            outfits, weights = paths.indices[start:stop], paths.data[start:stop]
-            keys = self.graph.outfits[outfits]
-            order = np.lexsort((keys, -weights))[:most]
-            found.append(tuple(int(key) for key in keys[order]))
+        for position in positions.tolist():
+            start, stop = to_catalog.indptr[position], to_catalog.indptr[position + 1]
+            outfits = to_catalog.indices[start:stop]
+            weights = to_catalog.data[start:stop] * reach[outfits]
+            reached = weights > 0
+            keys = self.graph.outfits[outfits[reached]]
+            found.append(tuple(int(key) for key in keys[np.lexsort((keys, -weights[reached]))][:most]))
         return found
 
 

@@ -7,6 +7,7 @@ indexed or used as a query: see recsys.centring for why and how.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Collection
@@ -21,6 +22,7 @@ from .answers import AnswerSheet, LibraryPaths
 from .arrays import Embedding, KeyArray, key_array, top_columns
 from .centring import CENTRE_MIN_ITEMS, centre_rows
 from .index_build import (
+    LABELS_FILE,
     MEANS_FILE,
     IndexBuilder,
     compat_name,
@@ -129,6 +131,8 @@ class IndexSet:
         # The library as this build saw it, and the answers it worked out ahead of time.
         self.graph = graph if graph is not None else LibraryGraph(np.zeros((0, 3), dtype=np.int64))
         self.answers = AnswerSheet(build_dir)
+        self._labels: list[str] | None = None
+        self._label_codes: dict[str, NDArray[np.uint16]] = {}
         self.paths = LibraryPaths(
             self.graph,
             lambda slot: (self.keys(LIBRARY, slot), self._library_vectors(slot)),
@@ -197,6 +201,23 @@ class IndexSet:
         """Every centred vector of one index, in its keys' order (read-only, memory-mapped)."""
         index = self._indexes.get((population, slot))
         return None if index is None else index.vectors
+
+    def label(self, slot: str, key: int) -> str:
+        """The word the build stored for a catalog item (its predicted colour), "" when none."""
+        index = self._indexes.get((CATALOG, slot))
+        row = None if index is None else index.id_of(key)
+        if row is None:
+            return ""
+        if self._labels is None:
+            path = self.build_dir / LABELS_FILE
+            self._labels = json.loads(path.read_text()) if path.is_file() else [""]
+        codes = self._label_codes.get(slot)
+        if codes is None:
+            path = self.build_dir / f"{index_name(CATALOG, slot)}.labels.npy"
+            codes = self._label_codes[slot] = (
+                np.load(path, mmap_mode="r") if path.is_file() else np.zeros(0, np.uint16)
+            )
+        return self._labels[int(codes[row])] if row < len(codes) else ""
 
     def row_of(self, population: str, slot: str, key: int) -> int | None:
         """Position of `key` in `keys(population, slot)` (None if that index does not hold it)."""

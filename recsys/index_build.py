@@ -15,6 +15,8 @@ A build is one folder holding an Annoy index per (population, slot) that has ite
                                               of its slot (positions in the catalog keys; exact),
     <build_id>/library__<slot>.match_similarities.npy     and their cosines
     <build_id>/library_outfits.npy            the library as the build saw it (recsys.library_graph)
+    <build_id>/catalog__<slot>.labels.npy     uint16 code of each catalog item's label (its predicted
+    <build_id>/labels.json                    colour, which reasons name), and the codes' words
     <build_id>/answers/                       every catalog item's ranked candidates (recsys.answers)
 
 It is written into `<build_id>.part/` and renamed into place, so a reader sees a whole build or none:
@@ -23,6 +25,7 @@ the build before it serves until this one, answers included, is complete.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,6 +49,7 @@ from .rank.policy import PER_PIECE, STORED_K, candidate_pool
 from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population, check_slot
 
 MEANS_FILE: Final = "means.npz"
+LABELS_FILE: Final = "labels.json"
 PART_SUFFIX: Final = ".part"
 # Rows centred at a time while feeding Annoy: bounds the extra memory of a 1M-item slot.
 _CHUNK_ROWS: Final = 8192
@@ -92,6 +96,12 @@ class IndexBuilder:
         self._blending: Blending | None = None
         self._graph = LibraryGraph(np.zeros((0, 3), dtype=np.int64))
         self._progress: Progress | None = None
+        self._labels: dict[int, str] = {}
+
+    def add_labels(self, labels: dict[int, str]) -> None:
+        """A word per catalog item that serving reads with its answer (the predicted colour a reason
+        names), stored as codes so a worker holds no per-item Python objects."""
+        self._labels.update(labels)
 
     def set_library(self, graph: LibraryGraph) -> None:
         """The approved library outfits the build's answers are made from (none: no library paths)."""
@@ -231,6 +241,7 @@ class IndexBuilder:
                     np.save(part / compat_name(slot), self._compat_rows(keys))
                 del vectors
         self._graph.save(part)
+        self._write_labels(part, counts)
         answers = self._write_matches_and_answers(part, counts)
         manifest = IndexManifest(
             format_version=FORMAT_VERSION,
@@ -287,6 +298,18 @@ class IndexBuilder:
             pool=candidate_pool(STORED_K),
             progress=self._progress,
         )
+
+    def _write_labels(self, part: Path, counts: dict[str, int]) -> None:
+        words = sorted(set(self._labels.values()) | {""})
+        code = {word: i for i, word in enumerate(words)}
+        (part / LABELS_FILE).write_text(json.dumps(words))
+        for slot in SLOTS:
+            if count_name(CATALOG, slot) in counts:
+                keys = np.load(part / f"{index_name(CATALOG, slot)}.keys.npy")
+                codes = np.fromiter(
+                    (code[self._labels.get(k, "")] for k in keys.tolist()), np.uint16, len(keys)
+                )
+                np.save(part / f"{index_name(CATALOG, slot)}.labels.npy", codes)
 
     def _compat_width(self) -> int:
         return int(next(iter(self._compat.values())).shape[0]) if self._compat else 0

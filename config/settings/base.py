@@ -124,6 +124,9 @@ CTL_ANALYZE_BATCH = env.int("CTL_ANALYZE_BATCH", default=32)
 CTL_WORKER_PRELOAD = env.bool("CTL_WORKER_PRELOAD", default=False)
 CTL_INDEX_TREES = env.int("CTL_INDEX_TREES", default=50)
 CTL_INDEX_KEEP_BUILDS = env.int("CTL_INDEX_KEEP_BUILDS", default=2)
+# A web process asks the database which build is active at most this often (seconds): a new build
+# serves within that long of its activation, and a request saves a query.
+CTL_ACTIVE_BUILD_TTL = env.float("CTL_ACTIVE_BUILD_TTL", default=2.0)
 # The quality filter (train_quality writes it to MODELS_DIR/quality) rejects a photo scoring below
 # this; unset, the threshold chosen when the filter was trained (or 0.35 for the hand-set rules).
 # Outfits with a rejected photo never feed suggestions, unless an editor overrides the verdict.

@@ -32,3 +32,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "looks": "100000/min"}
 # No collectstatic here: runserver (DEBUG) or the test client serve what they need.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
+# Tests activate a build and ask at once.
+CTL_ACTIVE_BUILD_TTL = 0.0

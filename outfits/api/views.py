@@ -74,7 +74,7 @@ class CatalogItemList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[CatalogItem]:
-        queryset = CatalogItem.objects.select_related("category").order_by("id")
+        queryset = selectors.catalog_items().order_by("id")
         slot = self.request.query_params.get("slot")
         if slot:
             if slot not in Slot.values:
@@ -93,7 +93,7 @@ class CatalogItemList(generics.ListAPIView):
 class CatalogItemDetail(generics.RetrieveAPIView):
     serializer_class = s.CatalogItemSerializer
     lookup_field = "external_id"
-    queryset = CatalogItem.objects.select_related("category")
+    queryset = selectors.catalog_items()
 
 
 class CatalogBulkUpsert(APIView):
@@ -122,9 +122,7 @@ class CompleteTheLook(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        item = get_object_or_404(
-            CatalogItem.objects.select_related("category__parent"), external_id=external_id
-        )
+        item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
         slot = query.validated_data.get("slot")
         try:
             answer = suggestions.suggest_for(
@@ -151,9 +149,7 @@ class OutfitComplete(APIView):
         form = s.OutfitCompleteRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         wanted_items = form.validated_data["items"]
-        found = CatalogItem.objects.select_related("category__parent").in_bulk(
-            wanted_items, field_name="external_id"
-        )
+        found = selectors.catalog_items().in_bulk(wanted_items, field_name="external_id")
         unknown = [external_id for external_id in wanted_items if external_id not in found]
         if unknown:
             raise ValidationError({"items": [f"no catalog item {', '.join(unknown[:5])}"]})
@@ -186,9 +182,9 @@ class SimilarItems(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
+        item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
         index, neighbours = selectors.item_similar(item, k=query.validated_data["k"])
-        items = CatalogItem.objects.select_related("category").in_bulk([key for key, _ in neighbours])
+        items = selectors.catalog_items().in_bulk([key for key, _ in neighbours])
         data = {
             "item": item,
             "model_spec": index.manifest.model_spec,
@@ -211,7 +207,7 @@ class CatalogSearch(APIView):
         index, hits = selectors.catalog_search(
             text, slots=[slot] if slot else [], k=query.validated_data["k"]
         )
-        items = CatalogItem.objects.select_related("category").in_bulk([key for key, _, _ in hits])
+        items = selectors.catalog_items().in_bulk([key for key, _, _ in hits])
         data = {
             "query": text,
             "model_spec": index.manifest.model_spec,
