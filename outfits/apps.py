@@ -10,4 +10,6 @@ class OutfitsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the API-key scheme with drf-spectacular (extensions register on import).
+        # Connects the signals that make cached answers stale when the catalog changes.
+        from . import answer_cache  # noqa: F401
         from .api import schema  # noqa: F401

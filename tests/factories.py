@@ -82,3 +82,12 @@ def flat_lay_photo(
     buffer = io.BytesIO()
     canvas.save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()
+
+
+def sell_out(external_id: str) -> None:
+    """The shop marks an item sold out (a save, as the admin and the bulk upsert make it)."""
+    from outfits.models import CatalogItem
+
+    item = CatalogItem.objects.get(external_id=external_id)
+    item.in_stock = False
+    item.save()

@@ -19,7 +19,7 @@ from recsys.rank.complete import Method
 from recsys.rank.filters import ShopFilters
 from recsys.rank.policy import ImpossibleSlot
 
-from .. import looks, selectors, services, suggestions
+from .. import answer_cache, looks, selectors, services, suggestions
 from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from ..suggestions import SuggestQuery
 from . import serializers as s
@@ -51,6 +51,12 @@ def suggest_query(data: Mapping[str, Any], *, k: int) -> SuggestQuery:
         ),
         exclude_own_type=data["exclude_own_type"],
     )
+
+
+def _answer_key(request: Request) -> str | None:
+    """The cache key of a read about one catalog item under the active build (None: no build)."""
+    index = selectors.active_index()
+    return None if index is None else answer_cache.key(request, index.manifest.build_id)
 
 
 def answer_data(answer: suggestions.Answer) -> dict[str, Any]:
@@ -122,6 +128,10 @@ class CompleteTheLook(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        cache_key = _answer_key(request)
+        cached = answer_cache.get(cache_key) if cache_key else None
+        if cached is not None:
+            return Response(cached)
         item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
         slot = query.validated_data.get("slot")
         try:
@@ -133,7 +143,10 @@ class CompleteTheLook(APIView):
         except ImpossibleSlot as exc:
             raise ValidationError({"slot": [str(exc)]}) from exc
         data = {"item": item, **answer_data(answer)}
-        return Response(s.CompleteTheLookSerializer(data, context={"request": request}).data)
+        body = s.CompleteTheLookSerializer(data, context={"request": request}).data
+        if cache_key:
+            answer_cache.put(cache_key, body)
+        return Response(body)
 
 
 class OutfitComplete(APIView):
@@ -182,6 +195,10 @@ class SimilarItems(APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        cache_key = _answer_key(request)
+        cached = answer_cache.get(cache_key) if cache_key else None
+        if cached is not None:
+            return Response(cached)
         item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
         index, neighbours = selectors.item_similar(item, k=query.validated_data["k"])
         items = selectors.catalog_items().in_bulk([key for key, _ in neighbours])
@@ -191,7 +208,10 @@ class SimilarItems(APIView):
             "build_id": index.manifest.build_id,
             "similar": [{"similarity": sim, "item": items[key]} for key, sim in neighbours if key in items],
         }
-        return Response(s.SimilarSerializer(data, context={"request": request}).data)
+        body = s.SimilarSerializer(data, context={"request": request}).data
+        if cache_key:
+            answer_cache.put(cache_key, body)
+        return Response(body)
 
 
 class CatalogSearch(APIView):

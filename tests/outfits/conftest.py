@@ -82,6 +82,13 @@ def _fresh_throttle_counts() -> None:
 
 
 @pytest.fixture
+def answers_not_cached(settings: Any) -> None:
+    """For tests that compare ways of making an answer: each request is answered, not replayed
+    from outfits.answer_cache."""
+    settings.CTL_ANSWER_CACHE_SECONDS = 0
+
+
+@pytest.fixture
 def storefront(db: None) -> APIClient:
     _, raw = ApiKey.issue("test storefront")
     client = APIClient()

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from outfits import services
 from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
-from tests.factories import garment_photo
+from tests.factories import garment_photo, sell_out
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_sold_out_items_are_never_suggested(storefront: APIClient) -> None:
     url = f"/api/v1/items/{top.external_id}/complete-the-look/"
     query: dict[str, str | int] = {"slot": "bottom", "k": 3}
     first = storefront.get(url, query).json()["suggestions"][0]["item"]["id"]
-    CatalogItem.objects.filter(external_id=first).update(in_stock=False)
+    sell_out(first)
     again = storefront.get(url, query).json()["suggestions"]
     assert first not in {s["item"]["id"] for s in again}
 

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from outfits.models import CatalogItem
+from tests.factories import sell_out
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_search_finds_sellable_items_of_the_asked_slot(storefront: APIClient) ->
 
 def test_search_never_offers_sold_out_items(storefront: APIClient) -> None:
     first = storefront.get("/api/v1/search/", _q({"q": "a shirt", "k": 3})).json()["results"][0]
-    CatalogItem.objects.filter(external_id=first["item"]["id"]).update(in_stock=False)
+    sell_out(first["item"]["id"])
     again = storefront.get("/api/v1/search/", _q({"q": "a shirt", "k": 3})).json()["results"]
     assert first["item"]["id"] not in {hit["item"]["id"] for hit in again}
 

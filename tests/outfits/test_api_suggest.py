@@ -22,7 +22,7 @@ from outfits.models import CatalogItem, IndexBuild
 from outfits.selectors import newest_model_spec
 from outfits.suggestions import DEFAULT_DIVERSITY
 from recsys.compat.train import CompatSettings
-from tests.factories import garment_photo
+from tests.factories import garment_photo, sell_out
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_the_shops_filters_apply(storefront: APIClient, blended: IndexBuild) -> 
     assert _ctl(storefront, top, slot="shoes", brand=brand.upper())["suggestions"]
     assert _ctl(storefront, top, slot="shoes", gender="male")["suggestions"] == []  # the shop is womenswear
     best = everything[0]["item"]["id"]
-    CatalogItem.objects.filter(external_id=best).update(in_stock=False)
+    sell_out(best)
     assert best not in {s["item"]["id"] for s in _ctl(storefront, top, slot="shoes")["suggestions"]}
     with_sold_out = _ctl(storefront, top, slot="shoes", in_stock_only="false", diversity=0)
     assert best in {s["item"]["id"] for s in with_sold_out["suggestions"]}

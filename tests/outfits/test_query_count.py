@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from outfits.models import CatalogItem
+from tests.factories import sell_out
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("answers_not_cached")]
 
 
 def _cost(client: APIClient, url: str, k: int) -> tuple[int, int]:
@@ -41,3 +42,21 @@ def test_similar_costs_the_same_queries_for_any_k(storefront: APIClient) -> None
     many, shown = _cost(storefront, url, 8)
     assert shown > 1
     assert many == few <= 8, (few, many)
+
+
+def test_an_answer_already_sent_is_sent_again_from_the_cache_until_the_catalog_changes(
+    storefront: APIClient, settings: pytest.FixtureRequest
+) -> None:
+    settings.CTL_ANSWER_CACHE_SECONDS = 600
+    item = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()
+    assert item is not None
+    url = f"/api/v1/items/{item.external_id}/complete-the-look/"
+    made, _ = _cost(storefront, url, 8)
+    first = storefront.get(url, {"k": 8}).json()
+    again, _ = _cost(storefront, url, 8)
+    assert again < made and again <= 2, (made, again)  # the key's lookup (and its last use)
+    assert storefront.get(url, {"k": 8}).json() == first
+    shown = first["suggestions"][0]["item"]["id"]
+    sell_out(shown)
+    after = storefront.get(url, {"k": 8}).json()
+    assert shown not in [s["item"]["id"] for s in after["suggestions"]]

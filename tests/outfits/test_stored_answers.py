@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 from outfits import selectors, stored_answers, suggestions
 from outfits.models import CatalogItem
 from recsys.rank.complete import Method
+from tests.factories import sell_out
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("answers_not_cached")]
 
 
 def _ask(client: APIClient, item: CatalogItem, **query: Any) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def test_filters_are_applied_to_the_stored_answer(storefront: APIClient) -> None
     item = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()
     assert item is not None
     first = _ask(storefront, item, slot="bottom", k=3)["suggestions"][0]["item"]
-    CatalogItem.objects.filter(external_id=first["id"]).update(in_stock=False)
+    sell_out(first["id"])
     again = _ask(storefront, item, slot="bottom", k=3)["suggestions"]
     assert first["id"] not in [s["item"]["id"] for s in again]
     ceiling = f"{float(first['price']) - 0.01:.2f}"

@@ -1,0 +1,59 @@
+"""Answers already sent, kept in the shared cache until something they were made from changes.
+
+A storefront asks the same questions again and again (every visit to a product page). An answer
+depends on the active build (its id is in the key), the request (path and query) and the catalog's
+rows (stock, price, titles, photos) and the library outfits it cites. Every write to those bumps one
+version number, which is in the key too: the next request misses and is answered afresh. Writes go
+through model saves and deletes (signals below); code that changes such rows with a queryset
+`update()` must call `catalog_changed()` itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from rest_framework.request import Request
+
+from .models import CatalogItem, Category, ImageAnalysis, LibraryOutfit
+
+VERSION_KEY: Final = "answers:catalog-version"
+
+
+def catalog_changed(**_: Any) -> None:
+    """Make every cached answer stale (a catalog, category or library outfit row changed)."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # first change since the cache started
+        cache.add(VERSION_KEY, 1, timeout=None)
+
+
+def _analysis_changed(instance: ImageAnalysis, **_: Any) -> None:
+    if instance.catalog_item_id is not None:  # a new photo of a catalog item
+        catalog_changed()
+
+
+def key(request: Request, build_id: str) -> str:
+    """The cache key of this request's answer under the active build and catalog version."""
+    version = cache.get(VERSION_KEY, 0)
+    asked = f"{request.get_host()}\n{request.path}\n{sorted(request.query_params.lists())}"
+    return f"answers:{build_id}:{version}:{hashlib.sha256(asked.encode()).hexdigest()}"
+
+
+def get(cache_key: str) -> Any:
+    return cache.get(cache_key) if settings.CTL_ANSWER_CACHE_SECONDS > 0 else None
+
+
+def put(cache_key: str, data: Any) -> None:
+    if settings.CTL_ANSWER_CACHE_SECONDS > 0:
+        cache.set(cache_key, data, timeout=settings.CTL_ANSWER_CACHE_SECONDS)
+
+
+for model in (CatalogItem, Category, LibraryOutfit):
+    post_save.connect(catalog_changed, sender=model, dispatch_uid=f"answers-{model.__name__}-save")
+    post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"answers-{model.__name__}-delete")
+post_save.connect(_analysis_changed, sender=ImageAnalysis, dispatch_uid="answers-analysis-save")
+post_delete.connect(_analysis_changed, sender=ImageAnalysis, dispatch_uid="answers-analysis-delete")
