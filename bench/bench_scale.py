@@ -15,7 +15,9 @@ run with DATABASE_URL pointing at it, for one. Per size N it:
 3. measures recall@10 of the searches that serve live answers against exact search, in process;
 4. serves with gunicorn (`--workers`, production settings, Redis cache) and loads it with wrk, one
    client count at a time: GET complete-the-look and GET similar on random catalog items, and POST
-   complete-the-look on a random partial outfit of 3 items (a top, a bottom, shoes);
+   complete-the-look on a random partial outfit of 3 items (a top, a bottom, shoes); first with
+   every answer worked out per request (CTL_ANSWER_CACHE_SECONDS=0), then with the answer cache
+   warmed by asking every request once (`--no-cached` skips that pass);
 5. prints one table and writes every figure as JSON.
 
 Needs wrk (`bin/bench-scale` installs it from Debian) and PostgreSQL and Redis as the tests do.
@@ -59,6 +61,7 @@ ENDPOINTS = ("complete", "similar", "outfit")
 # The partial outfit of the live path: what a shopper has on (and wants a bag or outerwear for).
 OUTFIT_SLOTS = ("top", "bottom", "shoes")
 RECALL_K = 10
+LOAD_FIELDS = ("requests", "rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "non_2xx", "socket_errors")
 
 
 @dataclass
@@ -383,9 +386,9 @@ def wrk(port: int, key: str, lines: list[str], clients: int, seconds: int) -> di
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def check_answers(port: int, key: str, lines: list[str]) -> None:
-    """One request of each kind must succeed before it is timed: a benchmark of 4xx is no benchmark."""
-    method, path, *body = lines[0].split("\t")
+def ask(port: int, key: str, line: str) -> dict[str, Any]:
+    """One request of a wrk line, its JSON answer."""
+    method, path, *body = line.split("\t")
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         method=method,
@@ -393,9 +396,15 @@ def check_answers(port: int, key: str, lines: list[str]) -> None:
         headers={"X-Api-Key": key, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        answer = json.load(response)
+        answer: dict[str, Any] = json.load(response)
+    return answer
+
+
+def check_answers(port: int, key: str, lines: list[str]) -> None:
+    """One request of each kind must succeed before it is timed: a benchmark of 4xx is no benchmark."""
+    answer = ask(port, key, lines[0])
     if not answer.get("suggestions", answer.get("similar")):
-        raise RuntimeError(f"{path} answered nothing to show: {str(answer)[:300]}")
+        raise RuntimeError(f"{lines[0]} answered nothing to show: {str(answer)[:300]}")
 
 
 # --- Main ----------------------------------------------------------------------------------------------
@@ -416,6 +425,10 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.3)
     parser.add_argument("--recall-queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--items", type=int, default=1000, help="distinct catalog items asked about")
+    parser.add_argument(
+        "--no-cached", dest="cached", action="store_false", help="skip the pass with the answer cache warmed"
+    )
     parser.add_argument("--label", default="", help="what code this is (printed and stored)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
@@ -472,36 +485,28 @@ def main() -> None:
             "CTL_THROTTLE_RATE": "100000000/min",
             "DJANGO_SECURE_COOKIES": "false",
         }
-        lines = request_lines(args.db, 2000, args.seed)
-        port = free_port()
-        with gunicorn(serve, args.workers, port) as server:
-            for endpoint in ENDPOINTS:
-                if not lines[endpoint]:
-                    continue
-                check_answers(port, key, lines[endpoint])
-                wrk(port, key, lines[endpoint], args.workers * 2, 3)  # warm every worker
-                for clients in args.clients:
-                    figures = wrk(port, key, lines[endpoint], clients, args.seconds)
-                    load = Load(
-                        endpoint=endpoint,
-                        clients=clients,
-                        **{
-                            name: figures[name]
-                            for name in (
-                                "requests",
-                                "rps",
-                                "p50_ms",
-                                "p95_ms",
-                                "p99_ms",
-                                "max_ms",
-                                "non_2xx",
-                                "socket_errors",
-                            )
-                        },
-                    )
-                    result.loads.append(load)
-                    print(f"  {endpoint} x{clients}: {load}", file=sys.stderr)
-            result.web_rss_mb = round(tree_rss_mb(server.pid))
+        lines = request_lines(args.db, args.items, args.seed)
+        # Two passes: every answer worked out per request (no answer cache), then the answer cache
+        # warmed with every request once (a storefront's pages asked again; POSTs are not cached).
+        for cached in (False, True) if args.cached else (False,):
+            port = free_port()
+            cache_seconds = "600" if cached else "0"
+            with gunicorn(serve | {"CTL_ANSWER_CACHE_SECONDS": cache_seconds}, args.workers, port) as server:
+                for endpoint in ENDPOINTS if not cached else ("complete", "similar"):
+                    if not lines[endpoint]:
+                        continue
+                    check_answers(port, key, lines[endpoint])
+                    if cached:
+                        for line in lines[endpoint]:
+                            ask(port, key, line)
+                    wrk(port, key, lines[endpoint], args.workers * 2, 3)  # warm every worker
+                    name = f"{endpoint} cached" if cached else endpoint
+                    for clients in args.clients:
+                        figures = wrk(port, key, lines[endpoint], clients, args.seconds)
+                        load = Load(endpoint=name, clients=clients, **{f: figures[f] for f in LOAD_FIELDS})
+                        result.loads.append(load)
+                        print(f"  {name} x{clients}: {load}", file=sys.stderr)
+                result.web_rss_mb = max(result.web_rss_mb, round(tree_rss_mb(server.pid)))
         results.append(result)
         print_table(args.label, results)
         if args.json:
@@ -528,13 +533,13 @@ def main() -> None:
 def print_table(label: str, results: list[SizeResult]) -> None:
     print(f"\n{label or 'bench_scale'}")
     print(
-        f"{'items':>9} {'endpoint':>9} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'items':>9} {'endpoint':>16} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'req/s':>7} {'errors':>6}"
     )
     for r in results:
         for load in r.loads:
             print(
-                f"{r.size:>9} {load.endpoint:>9} {load.clients:>7} {load.p50_ms:>8.1f} {load.p95_ms:>8.1f} "
+                f"{r.size:>9} {load.endpoint:>16} {load.clients:>7} {load.p50_ms:>8.1f} {load.p95_ms:>8.1f} "
                 f"{load.p99_ms:>8.1f} {load.rps:>7.0f} {load.non_2xx + load.socket_errors:>6}"
             )
     print(

@@ -328,7 +328,8 @@ class ImageAnalysis(GarmentReading):
     # for catalog and library product photos, which are read as one product.
     photo_kind = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: serving asks for the catalog's analyses saved since the active build (fresh items).
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name_plural = "image analyses"

@@ -127,21 +127,43 @@ def _require_index() -> IndexSet:
 
 def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int, float]]]:
     """Catalog items of the same slot that look most like this one, sellable ones only: from the
-    build's stored list (exact) when it holds enough sellable ones, else by an exact search."""
+    build's stored list (exact) when it holds enough sellable ones, else by an exact search; items
+    analysed since the build (fresh) are searched beside it."""
+    from . import fresh_items
+
     index = _require_index()
-    row = index.row_of("catalog", item.slot, item.pk) if k <= STORED_K else None
+    fresh = fresh_items.current(index, None)
+    changed = fresh is not None and item.pk in fresh
+    row = None if changed or k > STORED_K else index.row_of("catalog", item.slot, item.pk)
     stored = None if row is None else index.answers.similar(item.slot, row)
     if stored is not None:
         positions, similarities = stored
         keys = index.keys("catalog", item.slot)[positions]
+        vector = index.vector("catalog", item.slot, item.pk)
+    else:
+        raw = item_embedding(item, index.manifest.model_spec)
+        keys, similarities = index.search(
+            "catalog", item.slot, raw, k * OVERFETCH, exclude={item.pk}, exact=True
+        )
+        vector = index.center("catalog", raw)
+    if fresh is not None and vector is not None:  # the fresh items' own vectors, not the build's
+        kept = ~np.isin(keys, fresh.keys)
+        more, closeness = fresh.similar(item.slot, vector, k * OVERFETCH, exclude=item.pk)
+        keys, similarities = (
+            np.concatenate([keys[kept], more]),
+            np.concatenate([similarities[kept], closeness]),
+        )
+        order = np.lexsort((keys, -similarities))
+        keys, similarities = keys[order], similarities[order]
+    found = _sellable(list(zip(keys.tolist(), similarities.tolist(), strict=True)))
+    if stored is not None and len(found) < k and len(stored[0]) >= SIMILAR_DEPTH:
+        # Too many of the stored ones sold out: search again, exactly, past them.
+        raw = item_embedding(item, index.manifest.model_spec)
+        keys, similarities = index.search(
+            "catalog", item.slot, raw, k * OVERFETCH * 4, exclude={item.pk}, exact=True
+        )
         found = _sellable(list(zip(keys.tolist(), similarities.tolist(), strict=True)))
-        if len(found) >= k or len(positions) < SIMILAR_DEPTH:
-            return index, found[:k]
-    vector = item_embedding(item, index.manifest.model_spec)
-    keys, similarities = index.search(
-        "catalog", item.slot, vector, k * OVERFETCH, exclude={item.pk}, exact=True
-    )
-    return index, _sellable(list(zip(keys.tolist(), similarities.tolist(), strict=True)))[:k]
+    return index, found[:k]
 
 
 def _sellable(found: list[tuple[int, float]]) -> list[tuple[int, float]]:

@@ -27,18 +27,19 @@ import numpy as np
 from django.db.models import Q
 
 from recsys.compat.artefact import CompatModel
+from recsys.fresh import FreshItems, outfit_weights_of
 from recsys.index import IndexSet
 from recsys.rank.complete import CompatScores, Evidence, Method, SlotAnswer, finish_slot, rank_slot
 from recsys.rank.filters import CatalogFacts, ShopFilters
 from recsys.rank.policy import EVERY_PATH, candidate_pool, outfit_wanted_slots, wanted_slots
-from recsys.rank.reasons import PairCounts
+from recsys.rank.reasons import MAX_OUTFITS, PairCounts
 from recsys.slots import CATALOG
 from recsys.suggest import Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
 
-from . import selectors, stored_answers
+from . import fresh_items, selectors, stored_answers
 from .compat import Blob, compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
@@ -251,9 +252,17 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     if query.exclude_own_type:
         own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
         filters = replace(filters, exclude_types=filters.exclude_types | own_types)
-    live = _Live(index, model, method, garments, candidate_pool(query.k), own_items)
+    fresh = fresh_items.current(index, model)
+    live = _Live(index, model, method, garments, candidate_pool(query.k), own_items, fresh)
     stored = stored_answers.candidates(
-        index, garments, method, query.k, query.wanted_slots, model.blend if model is not None else None
+        index,
+        garments,
+        method,
+        query.k,
+        query.wanted_slots,
+        model.blend if model is not None else None,
+        fresh=fresh,
+        pair_weight=model.scorer.pair_weight if model is not None else None,
     )
     live.rank([slot for slot in query.wanted_slots if slot not in stored])
     candidates = live.candidates() | {key for found in stored.values() for key in found.keys}
@@ -266,7 +275,7 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
             "k": query.k,
             "facts": facts,
             "filters": filters,
-            "vectors": partial(_diversity_vectors, index, slot),
+            "vectors": partial(_diversity_vectors, index, fresh, slot),
             "diversity": query.diversity,
             "evidence": Evidence(
                 pairs=pairs,
@@ -312,9 +321,10 @@ class _Live:
         garments: Sequence[ShopperGarment],
         pool: int,
         own_items: list[int],
+        fresh: FreshItems | None,
     ) -> None:
         self.index, self.model, self.method, self.garments = index, model, method, garments
-        self.pool, self.own_items = pool, own_items
+        self.pool, self.own_items, self.fresh = pool, own_items, fresh
         self.library: dict[str, list[Suggestion]] = {}
         self.compat: dict[str, CompatScores] = {}
 
@@ -322,9 +332,31 @@ class _Live:
         if not slots:
             return
         if self.method is not Method.COMPAT:
-            self.library.update(_library_candidates(self.index, self.garments, slots, self.own_items))
+            found = _library_candidates(self.index, self.garments, slots, self.own_items)
+            if self.fresh is not None:
+                self._merge_fresh_library(found)
+            self.library.update(found)
         if self.model is not None and self.method is not Method.LIBRARY:
-            self.compat.update(_compat_scores(self.index, self.model, self.garments, slots))
+            self.compat.update(_compat_scores(self.index, self.model, self.garments, slots, self.fresh))
+
+    def _merge_fresh_library(self, found: dict[str, list[Suggestion]]) -> None:
+        """Items analysed since the build join the library ranking (a changed one replaces its entry)."""
+        assert self.fresh is not None
+        weights = outfit_weights_of(
+            self.index.paths, [(self.index.center(CATALOG, g.embedding), g.slot) for g in self.garments]
+        )
+        for slot, ranking in found.items():
+            added = self.fresh.slot(slot)
+            if added is None:
+                continue
+            scores = added.library_scores(weights)
+            kept = [s for s in ranking if s.catalog_item not in self.fresh]
+            for column in np.flatnonzero(scores > 0).tolist():
+                key = int(added.keys[column])
+                if key not in self.own_items:
+                    outfits = added.support(weights, self.index.graph.outfits, column, MAX_OUTFITS)
+                    kept.append(Suggestion(key, float(scores[column]), outfits))
+            found[slot] = kept
 
     def candidates(self) -> set[int]:
         found = {s.catalog_item for rows in self.library.values() for s in rows}
@@ -353,17 +385,24 @@ def _library_candidates(
 
 
 def _compat_scores(
-    index: IndexSet, model: CompatModel, garments: Sequence[ShopperGarment], slots: Sequence[str]
+    index: IndexSet,
+    model: CompatModel,
+    garments: Sequence[ShopperGarment],
+    slots: Sequence[str],
+    fresh: FreshItems | None = None,
 ) -> dict[str, CompatScores]:
     """The compatibility score of every catalog item of each slot against the shopper's garments:
-    one product with the build's vectors per slot."""
+    one product with the build's vectors per slot, and one with the items analysed since (`fresh`,
+    which replace the build's entries of the same items)."""
     rows = [g.compat_row for g in garments]
     embedded = model.embed(
         garment_inputs(rows, image_dim=model.scorer.image_width, text_dim=model.text_width)
     )
     for row, garment in enumerate(garments):  # a catalog item's own vector, as the build stored it
         stored = (
-            None if garment.catalog_item is None else index.compat_vector(garment.slot, garment.catalog_item)
+            None
+            if garment.catalog_item is None or (fresh is not None and garment.catalog_item in fresh)
+            else index.compat_vector(garment.slot, garment.catalog_item)
         )
         if stored is not None:
             embedded[row] = stored
@@ -374,7 +413,13 @@ def _compat_scores(
             scores[slot] = CompatScores(np.zeros(0, np.int64), np.zeros(0, np.float32))
             continue
         query = model.scorer.outfit_query(embedded, [g.slot for g in garments], slot)
-        scores[slot] = CompatScores(index.keys(CATALOG, slot), np.asarray(vectors @ query))
+        keys, found = index.keys(CATALOG, slot), np.asarray(vectors @ query)
+        added = fresh.slot(slot) if fresh is not None else None
+        if fresh is not None and added is not None and added.compat is not None:
+            kept = ~np.isin(keys, fresh.keys)
+            keys = np.concatenate([keys[kept], added.keys])
+            found = np.concatenate([found[kept], added.compat @ query])
+        scores[slot] = CompatScores(keys, found.astype(np.float32))
     return scores
 
 
@@ -394,12 +439,16 @@ def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:
     }
 
 
-def _diversity_vectors(index: IndexSet, slot: str, keys: Sequence[int]) -> np.ndarray:
+def _diversity_vectors(
+    index: IndexSet, fresh: FreshItems | None, slot: str, keys: Sequence[int]
+) -> np.ndarray:
     """What diversity compares: the compatibility model's vectors (the learned embedding) when the
-    build holds them, else the centred image embeddings."""
+    build holds them, else the centred image embeddings; an item analysed since, its own."""
     rows = []
     for key in keys:
-        vector = index.compat_vector(slot, key)
+        vector = fresh.vector(slot, key) if fresh is not None and key in fresh else None
+        if vector is None:
+            vector = index.compat_vector(slot, key)
         if vector is None:
             vector = index.vector(CATALOG, slot, key)
         rows.append(vector)

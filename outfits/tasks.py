@@ -13,7 +13,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import looks, outfit_photos, services, worker_models
+from . import fresh_items, looks, outfit_photos, services, worker_models
 
 # Only errors that a retry can cure: the database went away for a moment.
 _TRANSIENT = (OperationalError, InterfaceError)
@@ -37,10 +37,14 @@ def _preload_models(**_: Any) -> None:
 @shared_task(**_RETRY)
 def garment_analyze(kind: str, ids: list[int], force: bool = False) -> dict[str, Any]:
     """Analyse a batch of catalog or library items (gpu queue). Skips items already analysed under
-    the current model with the same photo; rows deleted meanwhile are ignored. Enqueues nothing."""
+    the current model with the same photo; rows deleted meanwhile are ignored. Catalog items it
+    analyses are served at once beside the active build (outfits.fresh_items); past
+    CTL_FRESH_REBUILD_AT of them it queues a build that folds them in."""
     if kind not in ("catalog", "library"):
         raise ValueError(f"unknown garment kind {kind!r}")
     outcome = services.garments_analyze(kind=kind, ids=ids, force=force)  # type: ignore[arg-type]
+    if kind == "catalog" and outcome.analysed:
+        fresh_items.fold_in_if_due()
     return {
         "model_spec": outcome.model_spec,
         "analysed": outcome.analysed,

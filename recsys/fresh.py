@@ -91,6 +91,14 @@ class FreshItems:
     def slot(self, slot: str) -> FreshSlot | None:
         return self._slots.get(slot)
 
+    def vector(self, slot: str, key: int) -> NDArray[np.float32] | None:
+        """What diversity compares for a fresh item: its compatibility vector, else its centred one."""
+        found = self._slots.get(slot)
+        at = None if found is None else np.flatnonzero(found.keys == key)
+        if found is None or at is None or not len(at):
+            return None
+        return found.compat[at[0]] if found.compat is not None else found.vectors[at[0]]
+
     def similar(
         self, slot: str, vector: NDArray[np.float32], k: int, exclude: int | None = None
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:

@@ -130,6 +130,9 @@ CTL_ACTIVE_BUILD_TTL = env.float("CTL_ACTIVE_BUILD_TTL", default=2.0)
 # How long an answer already sent is served again from the cache (outfits.answer_cache); any catalog
 # write, and a new build, make it stale at once. 0 turns the cache off.
 CTL_ANSWER_CACHE_SECONDS = env.int("CTL_ANSWER_CACHE_SECONDS", default=600)
+# Catalog items analysed since the active build are served beside it (outfits.fresh_items); past
+# this many, a build is queued to fold them in.
+CTL_FRESH_REBUILD_AT = env.int("CTL_FRESH_REBUILD_AT", default=2000)
 # The quality filter (train_quality writes it to MODELS_DIR/quality) rejects a photo scoring below
 # this; unset, the threshold chosen when the filter was trained (or 0.35 for the hand-set rules).
 # Outfits with a rejected photo never feed suggestions, unless an editor overrides the verdict.
