@@ -126,7 +126,8 @@ def populate(source: str, db: str, size: int, noise: float, seed: int) -> dict[s
         mean = raw.mean(axis=0)
         spread = np.linalg.norm(raw - mean, axis=1)
         next_item = 1 + max(item["id"] for item in items)
-        next_analysis = 1 + int(conn.execute("SELECT max(id) FROM outfits_imageanalysis").fetchone()[0])
+        (last_analysis,) = conn.execute("SELECT max(id) FROM outfits_imageanalysis").fetchone() or (0,)
+        next_analysis = 1 + int(last_analysis)
         extra = size - len(seeds)
         item_columns, analysis_columns = list(seeds[0]), list(next(iter(analyses.values())))
         with conn.cursor() as cur:

@@ -24,7 +24,7 @@ import numpy as np
 
 from recsys.evaluate import RetrievalReport, fitb_accuracy, roc_auc, summarize_retrieval
 from recsys.index import IndexSet
-from recsys.suggest import LibraryPiece
+from recsys.library_graph import LibraryPiece
 from recsys.suggest import complete_the_look as recsys_complete_the_look
 
 from . import selectors

@@ -68,7 +68,7 @@ def _load(index: IndexSet, model: CompatModel | None, rows: QuerySet[ImageAnalys
     if not found:
         return None
     keys = np.asarray([key for key, _, _ in found], dtype=np.int64)
-    embeddings = np.stack([embedding_vector(blob) for _, _, blob in found])
+    embeddings = np.stack([embedding_vector(blob or b"") for _, _, blob in found])
     compat = None
     if model is not None:
         garments = compat_garments(

@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 
 from recsys.answers import SIMILAR_DEPTH
 from recsys.index import IndexCache, IndexSet
+from recsys.library_graph import LibraryPiece
 from recsys.rank.policy import OVERFETCH, STORED_K
-from recsys.suggest import LibraryPiece
 
 from .models import (
     CatalogItem,

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from recsys.answers import Blending
 from recsys.library_graph import LibraryGraph
+from recsys.rank.blend import BlendWeights
 from vision.images import ImageRejected, open_garment_image
 
 from . import readings, selectors
@@ -394,7 +395,10 @@ def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
     keys, vectors = catalog_compat_vectors(model, model_spec=spec)
     if len(keys):
         builder.add_compat(
-            model.artefact.artefact_id, keys, vectors, Blending(model.scorer.pair_weight, model.blend)
+            model.artefact.artefact_id,
+            keys,
+            vectors,
+            Blending(model.scorer.pair_weight, model.blend or BlendWeights()),
         )
 
 

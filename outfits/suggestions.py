@@ -26,10 +26,19 @@ from typing import Any, Final
 import numpy as np
 from django.db.models import Q
 
+from recsys.answers import ANSWER_DEPTH
 from recsys.compat.artefact import CompatModel
 from recsys.fresh import FreshItems, outfit_weights_of
 from recsys.index import IndexSet
-from recsys.rank.complete import CompatScores, Evidence, Method, SlotAnswer, finish_slot, rank_slot
+from recsys.rank.complete import (
+    CompatScores,
+    Evidence,
+    Method,
+    Ranking,
+    SlotAnswer,
+    finish_slot,
+    rank_candidates,
+)
 from recsys.rank.filters import CatalogFacts, ShopFilters
 from recsys.rank.policy import EVERY_PATH, candidate_pool, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import MAX_OUTFITS, PairCounts
@@ -265,8 +274,13 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
         pair_weight=model.scorer.pair_weight if model is not None else None,
     )
     live.rank([slot for slot in query.wanted_slots if slot not in stored])
-    candidates = live.candidates() | {key for found in stored.values() for key in found.keys}
-    facts = _catalog_facts(candidates)
+    # The shop facts of the first ANSWER_DEPTH candidates of each slot, stored or live, in one query:
+    # a ranking goes deeper only when the filters leave too few of them (one more query).
+    rankings = {slot: live.ranking(slot) for slot in query.wanted_slots if slot not in stored}
+    facts = _catalog_facts(
+        {key for found in stored.values() for key in found.keys.tolist()}
+        | {key for ranking in rankings.values() for key in ranking.keys[:ANSWER_DEPTH]}
+    )
     pairs = _library_pairs(index)
     answers = []
     for slot in query.wanted_slots:
@@ -295,17 +309,20 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
             )
             if answer is None:  # the filters left too few of the stored candidates: rank live
                 live.rank([slot])
-                facts.update(_catalog_facts(live.candidates() - facts.keys()))
+                rankings[slot] = live.ranking(slot)
         if answer is None:
-            answer = rank_slot(
-                method=method,
-                library=live.library.get(slot, ()),
-                compat=live.compat.get(slot),
-                blend=model.blend if model is not None else None,
-                exclude=own_items,
-                pool=live.pool,
-                **options,
-            )
+            ranking = rankings[slot]
+            if not ranking.keys:
+                answer = SlotAnswer(slot, (), ranking.empty_reason)
+            else:
+                finish = partial(
+                    finish_slot, ranked=ranking.keys, relevance=ranking.relevance, support=ranking.support
+                )
+                answer = finish(complete=len(ranking.keys) <= ANSWER_DEPTH, **options)
+                if answer is None:  # deeper: the facts of every candidate
+                    facts.update(_catalog_facts(set(ranking.keys) - facts.keys()))
+                    answer = finish(complete=True, **options)
+        assert answer is not None
         answers.append(answer)
     return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers))
 
@@ -358,11 +375,17 @@ class _Live:
                     kept.append(Suggestion(key, float(scores[column]), outfits))
             found[slot] = kept
 
-    def candidates(self) -> set[int]:
-        found = {s.catalog_item for rows in self.library.values() for s in rows}
-        for scores in self.compat.values():
-            found.update(scores.top(self.pool, exclude=self.own_items))
-        return found
+    def ranking(self, slot: str) -> Ranking:
+        """The slot's candidates by relevance (rank_candidates), before the shop's filters."""
+        return rank_candidates(
+            slot=slot,
+            method=self.method,
+            library=self.library.get(slot, ()),
+            compat=self.compat.get(slot),
+            blend=self.model.blend if self.model is not None else None,
+            exclude=self.own_items,
+            pool=self.pool,
+        )
 
 
 def _library_candidates(

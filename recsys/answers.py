@@ -41,9 +41,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .arrays import top_columns
+from .arrays import new_array, top_columns
 from .library_graph import LibraryGraph
-from .rank.blend import BlendWeights, blend_scores
+from .rank.blend import BlendWeights, blend_rows, blend_scores
 from .rank.policy import COMPLEMENTS, DEFAULT_SHARPNESS, NEIGHBOURS
 from .slots import SLOTS
 
@@ -110,7 +110,8 @@ def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.
     if not len(counts) or counts.sum() == 0:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(int(counts.sum()), dtype=np.int64) + offsets
+    found: NDArray[np.int64] = np.arange(int(counts.sum()), dtype=np.int64) + offsets
+    return found
 
 
 def _max_duplicates(matrix: sparse.coo_matrix) -> sparse.csr_matrix:
@@ -184,7 +185,7 @@ class Candidates:
         return blend_scores(weights, self.compat, self.library, library_top=self.library_top)
 
 
-def blended(
+def blended_rows(
     library_columns: NDArray[np.int64],
     library_values: NDArray[np.float64],
     compat_scores: NDArray[np.float32] | None,
@@ -193,26 +194,40 @@ def blended(
     *,
     depth: int,
     weights: BlendWeights | None,
-) -> Candidates:
-    """One query's ranked candidates, as recsys.rank.complete.rank_slot ranks them: every catalog
-    item a library path reaches (ranked, -1 padded) and, with compatibility scores of every catalog
-    item, the compatibility model's best (`compat_best`), by relevance, `depth` deep."""
+) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Each query's ranked candidates (one row each), as recsys.rank.complete.rank_slot ranks them:
+    every catalog item a library path reaches (-1 padded) and, with compatibility scores of every
+    catalog item, the compatibility model's best (`compat_best`), by relevance, `depth` deep.
+    Returns positions (-1: none), library and compatibility scores, and each row's largest
+    library score."""
+    rows = len(library_columns)
     on_path = library_columns >= 0
-    columns, library = library_columns[on_path], library_values[on_path]
-    top = float(library.max()) if len(library) else 0.0
+    library = np.where(on_path, library_values, 0.0)
+    top = library.max(axis=1, initial=0.0)
     if compat_scores is None or compat_best is None:
-        compat = np.zeros(len(columns), dtype=np.float32)
-        relevance = library
+        columns, valid, compat = library_columns, on_path, np.zeros(library.shape, dtype=np.float64)
+        relevance = library.copy()
     else:
-        extra = compat_best[~np.isin(compat_best, columns)]
-        columns = np.concatenate([columns, extra])
-        library = np.concatenate([library, np.zeros(len(extra))])
-        compat = compat_scores[columns]
-        relevance = blend_scores(weights or BlendWeights(), compat, library)
-    order = np.lexsort((keys[columns], -relevance))[:depth]
-    return Candidates(
-        columns[order], library[order].astype(np.float32), compat[order].astype(np.float32), top
-    )
+        reached = np.zeros(compat_scores.shape, dtype=bool)
+        hit_rows, hit_at = np.nonzero(on_path)
+        reached[hit_rows, library_columns[hit_rows, hit_at]] = True
+        columns = np.concatenate([library_columns, compat_best], axis=1)
+        valid = np.concatenate([on_path, ~np.take_along_axis(reached, compat_best, axis=1)], axis=1)
+        library = np.concatenate([library, np.zeros(compat_best.shape)], axis=1)
+        compat = np.take_along_axis(compat_scores, np.maximum(columns, 0), axis=1).astype(np.float64)
+        relevance = blend_rows(weights or BlendWeights(), compat, library, top)
+    relevance = np.where(valid, relevance, -np.inf)
+    order = np.lexsort((keys[np.maximum(columns, 0)], -relevance), axis=1)[:, :depth]
+    picked = np.take_along_axis(columns, order, axis=1)
+    kept = np.isfinite(np.take_along_axis(relevance, order, axis=1))
+    width = order.shape[1]
+    positions = np.full((rows, depth), -1, dtype=np.int64)
+    positions[:, :width] = np.where(kept, picked, -1)
+    library_out = np.zeros((rows, depth), dtype=np.float32)
+    library_out[:, :width] = np.where(kept, np.take_along_axis(library, order, axis=1), 0.0)
+    compat_out = np.zeros((rows, depth), dtype=np.float32)
+    compat_out[:, :width] = np.where(kept, np.take_along_axis(compat, order, axis=1), 0.0)
+    return positions, library_out, compat_out, top.astype(np.float32)
 
 
 # Reads of the build being written or served: (keys, centred vectors) of one slot.
@@ -328,10 +343,10 @@ def write_answers(
         )
         shape = (len(query_keys), depth)
         name = f"{slot}__{wanted}"
-        columns = _new_array(out / f"{name}.npy", np.int32, shape, -1)
-        library_scores = _new_array(out / f"{name}.library.npy", np.float32, shape, 0.0)
-        compat_scores = _new_array(out / f"{name}.compat.npy", np.float32, shape, 0.0)
-        tops = _new_array(out / f"{name}.top.npy", np.float32, (len(query_keys),), 0.0)
+        columns = new_array(out / f"{name}.npy", np.int32, shape, -1)
+        library_scores = new_array(out / f"{name}.library.npy", np.float32, shape, 0.0)
+        compat_scores = new_array(out / f"{name}.compat.npy", np.float32, shape, 0.0)
+        tops = new_array(out / f"{name}.top.npy", np.float32, (len(query_keys),), 0.0)
         for start, stop in _batches(len(query_keys), len(wanted_keys)):
             outfit_weights = paths.outfit_weights(slot, np.asarray(queries[start:stop]))
             reached = outfit_weights @ to_catalog
@@ -342,21 +357,18 @@ def write_answers(
             if pair_weight is not None and query_compat is not None and wanted_compat is not None:
                 compat = (np.asarray(query_compat[start:stop]) * pair_weight) @ np.asarray(wanted_compat).T
                 compat_best = top_columns(compat, wanted_keys, pool)
-            for row in range(stop - start):
-                found = blended(
-                    library_columns[row],
-                    library_values[row],
-                    None if compat is None else compat[row],
-                    None if compat_best is None else compat_best[row],
-                    wanted_keys,
-                    depth=depth,
-                    weights=blending.weights if blending else None,
-                )
-                n = len(found.positions)
-                columns[start + row, :n] = found.positions
-                library_scores[start + row, :n] = found.library
-                compat_scores[start + row, :n] = found.compat
-                tops[start + row] = found.library_top
+            found = blended_rows(
+                library_columns,
+                library_values,
+                compat,
+                compat_best,
+                wanted_keys,
+                depth=depth,
+                weights=blending.weights if blending else None,
+            )
+            columns[start:stop], library_scores[start:stop], compat_scores[start:stop], tops[start:stop] = (
+                found
+            )
         for array in (columns, library_scores, compat_scores, tops):
             array.flush()
         counts[f"{slot}/{wanted}"] = len(query_keys)
@@ -366,18 +378,11 @@ def write_answers(
     return counts
 
 
-def _new_array(path: Path, dtype: type, shape: tuple[int, ...], fill: float) -> NDArray[Any]:
-    """A .npy file of `shape` filled with `fill`, mapped for writing row blocks."""
-    array: NDArray[Any] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-    array[:] = fill
-    return array
-
-
 def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
     """Each catalog item's SIMILAR_DEPTH most alike items of its slot, itself left out (exact)."""
     depth = min(SIMILAR_DEPTH, len(keys) - 1)
-    columns = _new_array(out / f"{slot}.similar.npy", np.int32, (len(keys), SIMILAR_DEPTH), -1)
-    similarities = _new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
+    columns = new_array(out / f"{slot}.similar.npy", np.int32, (len(keys), SIMILAR_DEPTH), -1)
+    similarities = new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
     everything = np.asarray(vectors)
     for start, stop in _batches(len(keys), len(keys)):
         block = everything[start:stop] @ everything.T

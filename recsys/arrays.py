@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -36,3 +37,13 @@ def top_columns(scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: i
     picked = np.take_along_axis(scores, columns, axis=1)
     order = np.lexsort((keys[columns], -picked), axis=1)[:, :k]
     return np.take_along_axis(columns, order, axis=1).astype(np.int64)
+
+
+def new_array(path: Path, dtype: type, shape: tuple[int, ...], fill: float) -> np.memmap[Any, Any]:
+    """A .npy file of `shape` filled with `fill`, memory-mapped for writing blocks of rows: a build
+    writes arrays larger than it could hold."""
+    array: np.memmap[Any, Any] = np.lib.format.open_memmap(  # type: ignore[no-untyped-call]
+        path, mode="w+", dtype=dtype, shape=shape
+    )
+    array[:] = fill
+    return array

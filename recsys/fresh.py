@@ -97,7 +97,10 @@ class FreshItems:
         at = None if found is None else np.flatnonzero(found.keys == key)
         if found is None or at is None or not len(at):
             return None
-        return found.compat[at[0]] if found.compat is not None else found.vectors[at[0]]
+        vector: NDArray[np.float32] = (
+            found.compat[at[0]] if found.compat is not None else found.vectors[at[0]]
+        )
+        return vector
 
     def similar(
         self, slot: str, vector: NDArray[np.float32], k: int, exclude: int | None = None

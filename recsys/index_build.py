@@ -41,7 +41,7 @@ from annoy import AnnoyIndex
 from numpy.typing import NDArray
 
 from .answers import Blending, LibraryPaths, Progress, write_answers
-from .arrays import Embedding, KeyArray, top_columns
+from .arrays import Embedding, KeyArray, new_array, top_columns
 from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
 from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
 from .library_graph import LibraryGraph
@@ -330,7 +330,7 @@ class IndexBuilder:
     ) -> NDArray[np.float32]:
         """The centred unit vectors of one (population, slot), in the keys' order, straight to disk."""
         total = sum(len(rows) for _, rows in blocks)
-        vectors = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(total, self.dim))
+        vectors = new_array(path, np.float32, (total, self.dim), 0.0)
         at = 0
         for _, rows in blocks:
             for start in range(0, len(rows), _CHUNK_ROWS):
@@ -338,7 +338,7 @@ class IndexBuilder:
                 vectors[at : at + len(chunk)] = centre_rows(chunk, mean)
                 at += len(chunk)
         vectors.flush()
-        return vectors
+        return np.asarray(vectors)
 
     def _write_annoy(
         self, path: Path, vectors: NDArray[np.float32], n_trees: int, seed: int, n_jobs: int

@@ -77,20 +77,19 @@ class ClientRateThrottle(SimpleRateThrottle):
     scope = "client"
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if self.rate is None:
-            return True
+        limit, duration = self.parse_rate(self.rate)
         key = self.get_cache_key(request, view)
-        if key is None:
+        if limit is None or duration is None or key is None:
             return True
         now = self.timer()
-        window = int(now // self.duration)
-        if _count(f"{key}:{window}", self.duration + 1) <= self.num_requests:
+        window = int(now // duration)
+        if _count(f"{key}:{window}", duration + 1) <= limit:
             return True
-        self.wait_seconds = (window + 1) * self.duration - now
+        self.wait_seconds = (window + 1) * duration - now
         return False
 
     def wait(self) -> float:
-        return float(getattr(self, "wait_seconds", self.duration))
+        return float(getattr(self, "wait_seconds", 1.0))
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         if is_storefront(request):

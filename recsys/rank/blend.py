@@ -59,8 +59,31 @@ def blend_features(
     top = float(library_scores.max()) if len(library_scores) else 0.0
     if library_top is not None:
         top = max(top, float(library_top))
-    scaled = np.log1p(library_scores / top) if top > 0 else np.zeros_like(library_scores)
+    scaled = _scaled(library_scores, np.float64(top))
     return np.stack([compat_scores, scaled, (library_scores > 0).astype(np.float64)], axis=1)
+
+
+def _scaled(library: NDArray[np.float64], top: NDArray[np.float64] | np.float64) -> NDArray[np.float64]:
+    """log1p(library / top), 0 where top is 0 (nothing reached)."""
+    safe = np.where(top > 0, top, 1.0)
+    return np.where(top > 0, np.log1p(library / safe), 0.0)
+
+
+def blend_rows(
+    weights: BlendWeights,
+    compat: NDArray[np.floating[Any]],
+    library: NDArray[np.floating[Any]],
+    library_top: NDArray[np.floating[Any]],
+) -> NDArray[np.float64]:
+    """blend_scores of many questions at once: one row each, with each row's largest library score."""
+    library_scores = np.clip(np.asarray(library, dtype=np.float64), 0.0, None)
+    scaled = _scaled(library_scores, np.asarray(library_top, dtype=np.float64)[:, np.newaxis])
+    relevance: NDArray[np.float64] = (
+        weights.compat * np.asarray(compat, dtype=np.float64)
+        + weights.library * scaled
+        + weights.reached * (library_scores > 0)
+    )
+    return relevance
 
 
 def blend_scores(

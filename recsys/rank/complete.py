@@ -107,6 +107,65 @@ class Evidence:
     candidate_value: Callable[[int], str]
 
 
+# Supporting library outfits of picked candidates, strongest first.
+Support = Callable[[Sequence[int]], Mapping[int, Sequence[int]]]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One slot's candidates by relevance, best first, before the shop's filters; `empty_reason`
+    says why there is none."""
+
+    keys: list[int]
+    relevance: list[float]
+    support: Support
+    empty_reason: str = ""
+
+
+def rank_candidates(
+    *,
+    slot: str,
+    method: Method,
+    library: Sequence[Suggestion],
+    compat: CompatScores | None,
+    blend: BlendWeights | None,
+    exclude: Sequence[int] = (),
+    pool: int,
+) -> Ranking:
+    """The live ranking of one slot. `library` is the library method's ranking (every catalog item a
+    path reaches), `compat` the compatibility scores (None: no model, compat and blend cannot run),
+    `exclude` the shopper's own items."""
+    if method is not Method.LIBRARY and compat is None:
+        raise ValueError(f"method {method} needs compatibility scores")
+    excluded = set(exclude)
+    by_library = {s.catalog_item: s for s in library if s.catalog_item not in excluded}
+    keys = list(by_library)
+    if method is not Method.LIBRARY:
+        assert compat is not None
+        compat_keys = compat.top(pool, exclude=list(excluded))
+        keys = compat_keys if method is Method.COMPAT else list(dict.fromkeys(keys + compat_keys))
+
+    def support(picked: Sequence[int]) -> Mapping[int, Sequence[int]]:
+        return {key: by_library[key].outfits if key in by_library else () for key in picked}
+
+    if not keys:
+        reason = NO_LIBRARY_PATH if method is Method.LIBRARY else NO_CATALOG.format(slot=slot)
+        return Ranking([], [], support, reason)
+    library_scores = np.array([by_library[key].score if key in by_library else 0.0 for key in keys])
+    if method is Method.LIBRARY:
+        relevance = library_scores
+    else:
+        assert compat is not None
+        compat_scores = compat.of(keys)
+        relevance = (
+            compat_scores
+            if method is Method.COMPAT
+            else blend_scores(blend or BlendWeights(), compat_scores, library_scores)
+        )
+    order = np.lexsort((np.asarray(keys), -relevance))
+    return Ranking([keys[i] for i in order], [float(relevance[i]) for i in order], support)
+
+
 def rank_slot(
     *,
     slot: str,
@@ -123,45 +182,21 @@ def rank_slot(
     exclude: Sequence[int] = (),
     pool: int,
 ) -> SlotAnswer:
-    """Up to k suggestions of `slot`, best first. `library` is the library method's ranking (every
-    catalog item a path reaches), `compat` the compatibility scores (None: no model, compat and
-    blend cannot run), `vectors` gives the embeddings diversity compares, `exclude` the shopper's
-    own items."""
+    """Up to k suggestions of `slot`, best first: rank_candidates, then finish_slot (`facts` of
+    every candidate; `vectors` gives the embeddings diversity compares)."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    if method is not Method.LIBRARY and compat is None:
-        raise ValueError(f"method {method} needs compatibility scores")
-    excluded = set(exclude)
-    by_library = {s.catalog_item: s for s in library if s.catalog_item not in excluded}
-    keys = list(by_library)
-    if method is not Method.LIBRARY:
-        assert compat is not None
-        compat_keys = compat.top(pool, exclude=list(excluded))
-        keys = compat_keys if method is Method.COMPAT else list(dict.fromkeys(keys + compat_keys))
-    if not keys:
-        return SlotAnswer(
-            slot, (), NO_LIBRARY_PATH if method is Method.LIBRARY else NO_CATALOG.format(slot=slot)
-        )
-
-    library_scores = np.array([by_library[key].score if key in by_library else 0.0 for key in keys])
-    if method is Method.LIBRARY:
-        relevance = library_scores
-    else:
-        assert compat is not None
-        compat_scores = compat.of(keys)
-        relevance = (
-            compat_scores
-            if method is Method.COMPAT
-            else blend_scores(blend or BlendWeights(), compat_scores, library_scores)
-        )
-    order = np.lexsort((np.asarray(keys), -relevance))
-    ranked_keys = [keys[i] for i in order]
+    ranking = rank_candidates(
+        slot=slot, method=method, library=library, compat=compat, blend=blend, exclude=exclude, pool=pool
+    )
+    if not ranking.keys:
+        return SlotAnswer(slot, (), ranking.empty_reason)
     answer = finish_slot(
         slot=slot,
         k=k,
-        ranked=ranked_keys,
-        relevance=[float(relevance[i]) for i in order],
-        support=lambda picked: {key: by_library[key].outfits if key in by_library else () for key in picked},
+        ranked=ranking.keys,
+        relevance=ranking.relevance,
+        support=ranking.support,
         facts=facts,
         filters=filters,
         vectors=vectors,
@@ -170,10 +205,6 @@ def rank_slot(
     )
     assert answer is not None  # a complete list always answers
     return answer
-
-
-# Supporting library outfits of picked candidates, strongest first.
-Support = Callable[[Sequence[int]], Mapping[int, Sequence[int]]]
 
 
 def finish_slot(

@@ -6,7 +6,7 @@ The suggestion policy in one place, free of Django: the API, the demo page and e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,7 +52,7 @@ def candidate_pool(k: int) -> int:
     return max(k, STORED_K) * DIVERSITY_POOL * OVERFETCH
 
 
-def match_weight(similarities: NDArray[np.floating], sharpness: float) -> NDArray[np.float64]:
+def match_weight(similarities: NDArray[np.floating[Any]], sharpness: float) -> NDArray[np.float64]:
     """How much a match counts: max(similarity, 0) ** sharpness (see recsys.suggest)."""
     return np.power(np.clip(np.asarray(similarities, dtype=np.float64), 0.0, None), sharpness)
 

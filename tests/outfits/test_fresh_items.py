@@ -40,7 +40,7 @@ def test_an_item_upserted_after_the_build_is_suggested_and_answered_at_once(
     top = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()
     assert top is not None
     url = f"/api/v1/items/{top.external_id}/complete-the-look/"
-    query = {"slot": "bottom", "k": 8, "diversity": 0}
+    query: dict[str, str | int] = {"slot": "bottom", "k": 8, "diversity": 0}
     before = storefront.get(url, query).json()["suggestions"]
     best = CatalogItem.objects.get(external_id=before[0]["item"]["id"])
     builds = IndexBuild.objects.count()

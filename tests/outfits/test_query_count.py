@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,7 +47,7 @@ def test_similar_costs_the_same_queries_for_any_k(storefront: APIClient) -> None
 
 
 def test_an_answer_already_sent_is_sent_again_from_the_cache_until_the_catalog_changes(
-    storefront: APIClient, settings: pytest.FixtureRequest
+    storefront: APIClient, settings: Any
 ) -> None:
     settings.CTL_ANSWER_CACHE_SECONDS = 600
     item = CatalogItem.objects.filter(category__slot="top").order_by("pk").first()

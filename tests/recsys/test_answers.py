@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,7 +119,7 @@ class World:
             **self._options(wanted),
         )
 
-    def _options(self, wanted: str) -> dict[str, object]:
+    def _options(self, wanted: str) -> dict[str, Any]:
         facts = {k: CatalogFacts(key=k, type_name=f"type-{k % 3}") for k in self.raw}
         return {
             "slot": wanted,
@@ -180,7 +181,7 @@ def test_filters_that_leave_too_few_stored_candidates_send_the_request_live(tmp_
         relevance=list(relevance),
         support=lambda picked: {},
         complete=False,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     assert answer is None
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from recsys.index import IndexSet
-from recsys.suggest import LibraryPiece, Suggestion, complete_the_look, match_weight, similar_items
+from recsys.library_graph import LibraryPiece
+from recsys.rank.policy import match_weight
+from recsys.suggest import Suggestion, complete_the_look, similar_items
 from tests.recsys.worlds import axis, build
 
 # Two styles with their own directions per slot: A = axes 0 (top), 1 (bottom), 4 (shoes);
