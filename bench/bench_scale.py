@@ -227,8 +227,9 @@ def folder_mb(folder: Path) -> float:
 
 
 def recall(db: str, build_dir: Path, queries: int, seed: int) -> dict[str, float]:
-    """Recall@10 against exact search of the two searches behind live answers, in the largest slot:
-    catalog items like a catalog item (`similar`) and like a library piece (a library path's end)."""
+    """Recall@10 against exact search, in the largest slot, of the searches behind answers: the
+    catalog items like a catalog item (`similar`: the build's stored list), like a library piece
+    (a library path's end: the build's stored matches), and Annoy's as configured (text search)."""
     index = IndexSet.load(build_dir)
     slot = max(index.slots(CATALOG), key=lambda s: index.count(CATALOG, s))
     with psycopg.connect(f"{SERVER}/{db}") as conn:
@@ -246,20 +247,26 @@ def recall(db: str, build_dir: Path, queries: int, seed: int) -> dict[str, float
     raw = np.stack([np.frombuffer(blob, np.float32) for blob in blobs])
     centred = centre_rows(raw, _mean(index))
     rng = random.Random(seed)
-    found: dict[str, list[float]] = {"similar": [], "library_piece": []}
+    found: dict[str, list[float]] = {"similar": [], "library_piece": [], "annoy": []}
+    slot_keys = index.keys(CATALOG, slot)
     for row in rng.sample(range(len(catalog_keys)), min(queries, len(catalog_keys))):
-        got, _ = index.search(CATALOG, slot, raw[row], RECALL_K, exclude=[int(catalog_keys[row])])
+        key = int(catalog_keys[row])
         scores = centred @ centred[row]
         scores[row] = -np.inf
-        found["similar"].append(_overlap(got, catalog_keys[np.argsort(-scores)[:RECALL_K]]))
+        exact = catalog_keys[np.argsort(-scores)[:RECALL_K]]
+        stored = index.answers.similar(slot, index.row_of(CATALOG, slot, key) or 0)
+        if stored is not None:
+            found["similar"].append(_overlap(slot_keys[stored[0][:RECALL_K]], exact))
+        got, _ = index.search(CATALOG, slot, raw[row], RECALL_K, exclude=[key])
+        found["annoy"].append(_overlap(got, exact))
     pieces = index.keys(LIBRARY, slot).tolist()
     for piece in rng.sample(pieces, min(queries, len(pieces))):
         vector = index.vector(LIBRARY, slot, piece)
-        assert vector is not None
-        got, _ = index.search(CATALOG, slot, vector, RECALL_K, centred=True)
+        matches = index.piece_matches(slot, piece, RECALL_K)
+        assert vector is not None and matches is not None
         exact = catalog_keys[np.argsort(-(centred @ vector))[:RECALL_K]]
-        found["library_piece"].append(_overlap(got, exact))
-    return {name: round(float(np.mean(values)), 4) for name, values in found.items()} | {
+        found["library_piece"].append(_overlap(matches[0], exact))
+    return {name: round(float(np.mean(values)), 4) for name, values in found.items() if values} | {
         "slot_size": len(keys)
     }
 
