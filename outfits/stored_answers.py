@@ -52,12 +52,14 @@ class StoredSlot:
         )
         found: dict[int, Sequence[int]] = dict(zip(built, outfits, strict=True))
         fresh = self.query.fresh.slot(self.slot) if self.query.fresh is not None else None
-        for key in picked:
-            if key not in found and fresh is not None:
-                column = int(np.flatnonzero(fresh.keys == key)[0])
-                found[key] = fresh.support(
-                    self.query.outfit_weights(), self.query.index.graph.outfits, column, MAX_OUTFITS
-                )
+        missing = [key for key in picked if key not in found]
+        if missing and fresh is not None:
+            columns = np.asarray(
+                [int(np.flatnonzero(fresh.keys == key)[0]) for key in missing], dtype=np.int64
+            )
+            graph = self.query.index.graph
+            outfits = fresh.supports(self.query.outfit_weights(), graph.outfits, columns, MAX_OUTFITS)
+            found.update(zip(missing, outfits, strict=True))
         return found
 
 

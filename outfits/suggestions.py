@@ -368,11 +368,11 @@ class _Live:
                 continue
             scores = added.library_scores(weights)
             kept = [s for s in ranking if s.catalog_item not in self.fresh]
-            for column in np.flatnonzero(scores > 0).tolist():
-                key = int(added.keys[column])
-                if key not in self.own_items:
-                    outfits = added.support(weights, self.index.graph.outfits, column, MAX_OUTFITS)
-                    kept.append(Suggestion(key, float(scores[column]), outfits))
+            reached = np.flatnonzero(scores > 0)
+            reached = reached[~np.isin(added.keys[reached], self.own_items)]
+            outfits = added.supports(weights, self.index.graph.outfits, reached, MAX_OUTFITS)
+            for column, support in zip(reached.tolist(), outfits, strict=True):
+                kept.append(Suggestion(int(added.keys[column]), float(scores[column]), support))
             found[slot] = kept
 
     def ranking(self, slot: str) -> Ranking:

@@ -44,13 +44,26 @@ class FreshSlot:
         """Each fresh item's library score for a query's B (one row)."""
         return np.asarray((outfit_weights @ self.to_fresh).toarray()).reshape(-1)
 
-    def support(
-        self, outfit_weights: sparse.csr_matrix, graph_outfits: NDArray[np.int64], column: int, most: int
-    ) -> tuple[int, ...]:
-        """The library outfits whose paths reach fresh item `column`, strongest first."""
-        paths = self.to_fresh[:, [column]].multiply(outfit_weights.T).tocsc()
-        weights, outfits = paths.data, graph_outfits[paths.indices]
-        return tuple(int(o) for o in outfits[np.lexsort((outfits, -weights))][:most])
+    def supports(
+        self,
+        outfit_weights: sparse.csr_matrix,
+        graph_outfits: NDArray[np.int64],
+        columns: NDArray[np.int64],
+        most: int,
+    ) -> list[tuple[int, ...]]:
+        """For each fresh item of `columns`, the library outfits whose paths reach it, strongest first
+        (equal: lower key first), at most `most`: all at once, one sparse product."""
+        paths = self.to_fresh[:, columns].multiply(outfit_weights.T).tocsc()
+        paths.eliminate_zeros()
+        column_of = np.repeat(np.arange(len(columns)), np.diff(paths.indptr))
+        outfits = graph_outfits[paths.indices]
+        order = np.lexsort((outfits, -paths.data, column_of))
+        rank = np.arange(len(order)) - paths.indptr[column_of[order]]
+        top = order[rank < most]
+        found: list[list[int]] = [[] for _ in range(len(columns))]
+        for column, outfit in zip(column_of[top].tolist(), outfits[top].tolist(), strict=True):
+            found[column].append(outfit)
+        return [tuple(outfit_list) for outfit_list in found]
 
 
 class FreshItems:
@@ -67,6 +80,7 @@ class FreshItems:
         sharpness: float = DEFAULT_SHARPNESS,
     ) -> None:
         self.keys = np.asarray(keys, dtype=np.int64)
+        self._members = set(self.keys.tolist())
         self._slots: dict[str, FreshSlot] = {}
         for slot in sorted(set(slots)):
             rows = np.asarray([i for i, s in enumerate(slots) if s == slot], dtype=np.int64)
@@ -86,7 +100,8 @@ class FreshItems:
         return len(self.keys)
 
     def __contains__(self, key: object) -> bool:
-        return bool(np.isin(np.asarray([key]), self.keys)[0]) if isinstance(key, int | np.integer) else False
+        # A set: the live path asks once per candidate (thousands per request).
+        return isinstance(key, int | np.integer) and int(key) in self._members
 
     def slot(self, slot: str) -> FreshSlot | None:
         return self._slots.get(slot)
