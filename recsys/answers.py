@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .arrays import new_array, top_columns
+from .arrays import batch_product, new_array, top_columns
 from .library_graph import LibraryGraph
 from .rank.blend import BlendWeights, blend_rows, blend_scores
 from .rank.policy import COMPLEMENTS, DEFAULT_SHARPNESS, NEIGHBOURS
@@ -355,8 +355,8 @@ def write_answers(
             )
             compat = compat_best = None
             if pair_weight is not None and query_compat is not None and wanted_compat is not None:
-                compat = (np.asarray(query_compat[start:stop]) * pair_weight) @ np.asarray(wanted_compat).T
-                compat_best = top_columns(compat, wanted_keys, pool)
+                compat = batch_product(np.asarray(query_compat[start:stop]) * pair_weight, wanted_compat)
+                compat_best = top_columns(compat, wanted_keys, pool, batch=True)
             found = blended_rows(
                 library_columns,
                 library_values,
@@ -385,9 +385,9 @@ def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArr
     similarities = new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
     everything = np.asarray(vectors)
     for start, stop in _batches(len(keys), len(keys)):
-        block = everything[start:stop] @ everything.T
+        block = batch_product(everything[start:stop], everything)
         block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
-        best = top_columns(block, keys, depth)
+        best = top_columns(block, keys, depth, batch=True)
         columns[start:stop, :depth] = best
         similarities[start:stop, :depth] = np.take_along_axis(block, best, axis=1)
     columns.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -21,22 +22,59 @@ def key_array(keys: Collection[int] | KeyArray) -> NDArray[np.int64]:
     return np.fromiter(keys, dtype=np.int64, count=len(keys))
 
 
-def top_columns(scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+def top_columns(
+    scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: int, *, batch: bool = False
+) -> NDArray[np.int64]:
     """Per row, the columns of the k best scores, best first; equal scores: lower key first.
 
     The one tie rule of every ranking here and on the live path, so both pick the same items.
+    `batch` (an index build ranking many rows at once) narrows with torch's topk when torch is
+    there (index workers have it; web processes never import it): numpy's argpartition took a third
+    of a 100k build.
     """
     rows, n = scores.shape
     k = min(k, n)
     if k == 0:
         return np.zeros((rows, 0), dtype=np.int64)
     if n > 2 * k:  # narrow to twice k first: equal scores beyond that are not worth a full sort
-        columns = np.argpartition(-scores, 2 * k - 1, axis=1)[:, : 2 * k]
+        columns = (
+            _narrowed(scores, 2 * k) if batch else np.argpartition(-scores, 2 * k - 1, axis=1)[:, : 2 * k]
+        )
     else:
         columns = np.broadcast_to(np.arange(n), (rows, n))
     picked = np.take_along_axis(scores, columns, axis=1)
     order = np.lexsort((keys[columns], -picked), axis=1)[:, :k]
     return np.take_along_axis(columns, order, axis=1).astype(np.int64)
+
+
+def _narrowed(scores: NDArray[np.floating[Any]], width: int) -> NDArray[np.int64]:
+    """The columns of each row's `width` best scores, in no particular order."""
+    try:
+        import torch
+    except ImportError:  # a web image: numpy's selection
+        return np.argpartition(-scores, width - 1, axis=1)[:, :width]
+    found = torch.topk(torch.from_numpy(np.ascontiguousarray(scores)), width, dim=1, sorted=False).indices
+    columns: NDArray[np.int64] = found.numpy().astype(np.int64)
+    return columns
+
+
+def batch_product(rows: NDArray[np.float32], columns: NDArray[np.float32]) -> NDArray[np.float32]:
+    """rows @ columns.T in float32, for an index build: through torch when it is there (index
+    workers have it; web processes never import it), which multiplied a 4096 x 34k x 512 block
+    five times faster than numpy's BLAS here; the same precision, summed in another order."""
+    try:
+        import torch
+    except ImportError:
+        product: NDArray[np.float32] = (
+            np.asarray(rows, dtype=np.float32) @ np.asarray(columns, dtype=np.float32).T
+        )
+        return product
+    with warnings.catch_warnings():  # memory-mapped build files are read-only; torch only reads them
+        warnings.simplefilter("ignore", UserWarning)
+        left = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        right = torch.from_numpy(np.ascontiguousarray(columns, dtype=np.float32))
+    result: NDArray[np.float32] = (left @ right.T).numpy()
+    return result
 
 
 def new_array(path: Path, dtype: type, shape: tuple[int, ...], fill: float) -> np.memmap[Any, Any]:

@@ -41,7 +41,7 @@ from annoy import AnnoyIndex
 from numpy.typing import NDArray
 
 from .answers import Blending, LibraryPaths, Progress, write_answers
-from .arrays import Embedding, KeyArray, new_array, top_columns
+from .arrays import Embedding, KeyArray, batch_product, new_array, top_columns
 from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
 from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
 from .library_graph import LibraryGraph
@@ -367,8 +367,8 @@ def write_piece_matches(
     similarities = np.zeros((len(pieces), PER_PIECE), dtype=np.float32)
     step = max(1, _MATCH_FLOATS // max(len(catalog_keys), 1))
     for start in range(0, len(pieces), step):
-        block = np.asarray(pieces[start : start + step]) @ np.asarray(catalog).T
-        best = top_columns(block, catalog_keys, PER_PIECE)
+        block = batch_product(np.asarray(pieces[start : start + step]), catalog)
+        best = top_columns(block, catalog_keys, PER_PIECE, batch=True)
         matches[start : start + step, : best.shape[1]] = best
         similarities[start : start + step, : best.shape[1]] = np.take_along_axis(block, best, axis=1)
     name = index_name(LIBRARY, slot)
