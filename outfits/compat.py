@@ -10,6 +10,7 @@ photo are described with the same names, a photo by prediction alone.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,9 @@ from django.db.models import Q
 from recsys.compat.artefact import CompatModel, load_compat_model, save_compat_model
 from recsys.compat.features import GarmentInputs
 from recsys.compat.train import CompatResult, CompatSettings, LibraryGarments
+from recsys.index import IndexSet
 from recsys.rank.blend import BlendWeights
+from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
 
 from .models import (
@@ -39,6 +42,8 @@ from .models import (
 
 # Predicted attributes that describe the garment itself (zero-shot label sets are the shop's own).
 _ATTRIBUTES = ("colour_group", "fabric", "gender", "age_group", "line", "season", "usage")
+
+log = logging.getLogger(__name__)
 
 
 class CannotTrainCompat(RuntimeError):
@@ -319,3 +324,14 @@ def compat_model(model_spec: str, artefact_id: str | None = None) -> CompatModel
                 Path(settings.MODELS_DIR), expect_image_model_spec=model_spec, pinned=pinned
             )
         return _loaded[key]
+
+
+def build_compat_model(index: IndexSet) -> CompatModel | None:
+    """The compatibility model whose catalog vectors the build holds, or None (library only)."""
+    if not index.compat_model:
+        return None
+    try:
+        return compat_model(index.manifest.model_spec, index.compat_model)
+    except ArtefactError as exc:  # removed or damaged since the build: serve the library method
+        log.warning("index build %s: its compatibility model is unusable: %s", index.manifest.build_id, exc)
+        return None

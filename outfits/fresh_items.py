@@ -20,7 +20,7 @@ from recsys.compat.artefact import CompatModel
 from recsys.fresh import FreshItems
 from recsys.index import IndexSet
 
-from .compat import compat_garments
+from .compat import build_compat_model, compat_garments
 from .models import ImageAnalysis, IndexBuild, embedding_vector
 
 _lock = threading.Lock()
@@ -42,8 +42,9 @@ def _since(build_id: str, model_spec: str) -> QuerySet[ImageAnalysis] | None:
     )
 
 
-def current(index: IndexSet, model: CompatModel | None) -> FreshItems | None:
-    """The catalog items analysed since `index` was built, ready to merge into answers (None: none)."""
+def current(index: IndexSet) -> FreshItems | None:
+    """The catalog items analysed since `index` was built, ready to merge into answers (None: none),
+    with the vectors of the compatibility model the build holds: every caller reads the same ones."""
     build_id, spec = index.manifest.build_id, index.manifest.model_spec
     rows = _since(build_id, spec)
     if rows is None:
@@ -55,7 +56,7 @@ def current(index: IndexSet, model: CompatModel | None) -> FreshItems | None:
     with _lock:
         if version not in _loaded:
             _loaded.clear()  # one build and one version at a time
-            _loaded[version] = _load(index, model, rows)
+            _loaded[version] = _load(index, build_compat_model(index), rows)
         return _loaded[version]
 
 

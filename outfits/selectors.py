@@ -132,7 +132,7 @@ def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int
     from . import fresh_items
 
     index = _require_index()
-    fresh = fresh_items.current(index, None)
+    fresh = fresh_items.current(index)
     changed = fresh is not None and item.pk in fresh
     row = None if changed or k > STORED_K else index.row_of("catalog", item.slot, item.pk)
     stored = None if row is None else index.answers.similar(item.slot, row)

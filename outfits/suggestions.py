@@ -16,7 +16,6 @@ serializers and the demo's templates render those same rows.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,11 +44,10 @@ from recsys.rank.reasons import MAX_OUTFITS, PairCounts
 from recsys.slots import CATALOG
 from recsys.suggest import Suggestion
 from recsys.suggest import complete_the_look as library_ranking
-from vision.artefact import ArtefactError
 from vision.labels import catalogued_attributes
 
 from . import fresh_items, selectors, stored_answers
-from .compat import Blob, compat_model, garment_attributes, garment_inputs, likeliest
+from .compat import Blob, build_compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
     GarmentReading,
@@ -60,8 +58,6 @@ from .models import (
     QualityVerdict,
     embedding_vector,
 )
-
-log = logging.getLogger(__name__)
 
 # The attribute a reason names: the predicted colour ("navy", "camel") reads as a stylist speaks.
 REASON_ATTRIBUTE: Final = "colour"
@@ -232,17 +228,6 @@ def suggest_for(
 # --- Suggest -----------------------------------------------------------------------------------
 
 
-def build_compat_model(index: IndexSet) -> CompatModel | None:
-    """The compatibility model whose catalog vectors the build holds, or None (library only)."""
-    if not index.compat_model:
-        return None
-    try:
-        return compat_model(index.manifest.model_spec, index.compat_model)
-    except ArtefactError as exc:  # removed or damaged since the build: serve the library method
-        log.warning("index build %s: its compatibility model is unusable: %s", index.manifest.build_id, exc)
-        return None
-
-
 def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQuery) -> Answer:
     """Suggestions for each wanted slot around the shopper's garments (at least one): from the
     answers the build worked out ahead of time where it can (one catalog item, the default method,
@@ -261,7 +246,7 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     if query.exclude_own_type:
         own_types = {g.type_name.strip().lower() for g in garments if g.type_name}
         filters = replace(filters, exclude_types=filters.exclude_types | own_types)
-    fresh = fresh_items.current(index, model)
+    fresh = fresh_items.current(index)
     live = _Live(index, model, method, garments, candidate_pool(query.k), own_items, fresh)
     stored = stored_answers.candidates(
         index,

@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ..arrays import top_columns
 from ..suggest import Suggestion
 from .blend import BlendWeights, blend_scores
 from .diversity import mmr
@@ -80,11 +81,7 @@ class CompatScores:
         """Keys of the n best-scoring items (ties: lower key first), `exclude` left out."""
         kept = ~np.isin(self.keys, np.asarray(list(exclude), dtype=np.int64))
         keys, scores = self.keys[kept], self.scores[kept]
-        if len(keys) > n:
-            part = np.argpartition(-scores, n - 1)[:n]
-            keys, scores = keys[part], scores[part]
-        order = np.lexsort((keys, -scores))
-        return [int(key) for key in keys[order]]
+        return [int(key) for key in keys[top_columns(scores[np.newaxis, :], keys, n)[0]]]
 
     def of(self, keys: Sequence[int]) -> NDArray[np.float64]:
         """Scores of given keys (0 for a key the build does not hold)."""

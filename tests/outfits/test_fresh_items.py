@@ -49,7 +49,7 @@ def test_an_item_upserted_after_the_build_is_suggested_and_answered_at_once(
 
     index = selectors.active_index()
     assert index is not None and IndexBuild.objects.count() == builds, "no rebuild"
-    fresh = fresh_items.current(index, None)
+    fresh = fresh_items.current(index)
     assert fresh is not None and twin.pk in fresh
     after = storefront.get(url, query).json()["suggestions"]
     shown = {s["item"]["id"]: s for s in after}
