@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -93,24 +93,32 @@ def garment_attributes(
 
 
 def compat_garments(
-    kind: str, *, model_spec: str, keys: Sequence[int] | None = None, widths: tuple[int, int] = (0, 0)
+    kind: str,
+    *,
+    model_spec: str,
+    keys: Sequence[int] | None = None,
+    widths: tuple[int, int] = (0, 0),
+    after: int = 0,
+    limit: int | None = None,
 ) -> CompatGarments:
-    """Every analysed (ok) catalog or library garment under `model_spec`, or those of `keys`.
+    """Every analysed (ok) catalog or library garment under `model_spec`, or those of `keys`, in key
+    order; `after`/`limit`: the first `limit` of those with a key above `after` (a block of them).
     `widths` (image, text): a trained model's, so garments without any text still fit it."""
     subject = f"{kind}_item"
     rows = ImageAnalysis.objects.filter(model_spec=model_spec, status="ok", **{f"{subject}__isnull": False})
     if keys is not None:
         rows = rows.filter(**{f"{subject}_id__in": list(keys)})
-    values = list(
-        rows.order_by(f"{subject}_id").values_list(
-            f"{subject}_id",
-            f"{subject}__category_id",
-            "embedding",
-            "text_embedding",
-            "attributes",
-            f"{subject}__attributes",
-        )
+    if after:
+        rows = rows.filter(**{f"{subject}_id__gt": after})
+    ordered = rows.order_by(f"{subject}_id").values_list(
+        f"{subject}_id",
+        f"{subject}__category_id",
+        "embedding",
+        "text_embedding",
+        "attributes",
+        f"{subject}__attributes",
     )
+    values = list(ordered[:limit] if limit is not None else ordered)
     # Only catalog items have a gender field of their own (library rows keep it in attributes).
     genders: dict[int, str] = (
         dict(CatalogItem.objects.filter(pk__in=[row[0] for row in values]).values_list("pk", "gender"))
@@ -160,14 +168,24 @@ def garment_inputs(
     )
 
 
-def catalog_compat_vectors(model: CompatModel, *, model_spec: str) -> tuple[np.ndarray, np.ndarray]:
-    """Keys and compatibility vectors of every analysed catalog item, for the index build."""
-    garments = compat_garments(
-        "catalog", model_spec=model_spec, widths=(model.scorer.image_width, model.text_width)
-    )
-    if not len(garments.keys):
-        return garments.keys, np.zeros((0, model.scorer.dim), dtype=np.float32)
-    return garments.keys, model.embed(garments.inputs)
+def catalog_compat_vectors(
+    model: CompatModel, *, model_spec: str, block: int = 8192
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Keys and compatibility vectors of every analysed catalog item, for the index build, a block
+    of items at a time in key order: a 1M-item catalog's inputs do not fit in a worker at once."""
+    after = 0
+    while True:
+        garments = compat_garments(
+            "catalog",
+            model_spec=model_spec,
+            widths=(model.scorer.image_width, model.text_width),
+            after=after,
+            limit=block,
+        )
+        if not len(garments.keys):
+            return
+        yield garments.keys, model.embed(garments.inputs)
+        after = int(garments.keys[-1])
 
 
 def approved_outfits(garment_keys: Sequence[int]) -> dict[int, list[int]]:

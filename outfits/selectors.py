@@ -12,9 +12,11 @@ from django.db.models import Q, QuerySet
 
 from recsys.answers import SIMILAR_DEPTH
 from recsys.index import IndexCache, IndexSet
+from recsys.index_manifest import MANIFEST_FILE
 from recsys.library_graph import LibraryPiece
 from recsys.rank.policy import OVERFETCH, STORED_K
 
+from . import build_storage
 from .models import (
     CatalogItem,
     ImageAnalysis,
@@ -54,7 +56,18 @@ def active_index(*, model_spec: str | None = None) -> IndexSet | None:
     if active is None or (model_spec is not None and active[1] != model_spec):
         return None
     build_id, spec = active
-    return _indexes.get(Path(settings.INDEX_DIR) / build_id, expect_model_spec=spec)
+    build_dir = Path(settings.INDEX_DIR) / build_id
+    if not (build_dir / MANIFEST_FILE).is_file():
+        # Built on another host: pull it from the build storage while the build this process has
+        # (if any) goes on serving; a half-copied build is never read.
+        build_storage.pull_in_background(build_id, Path(settings.INDEX_DIR))
+        loaded = _indexes.current()
+        return (
+            loaded
+            if loaded is not None and (model_spec is None or loaded.manifest.model_spec == model_spec)
+            else None
+        )
+    return _indexes.get(build_dir, expect_model_spec=spec)
 
 
 def catalog_items() -> QuerySet[CatalogItem]:

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
@@ -26,7 +27,7 @@ from recsys.library_graph import LibraryGraph
 from recsys.rank.blend import BlendWeights
 from vision.images import ImageRejected, open_garment_image
 
-from . import readings, selectors
+from . import build_storage, readings, selectors
 from .categories import CategoryTree
 from .compat import likeliest
 from .jobs import claim
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GarmentKind = Literal["catalog", "library"]
+# Items handed to the index builder (and to the compatibility model) at a time: a 1M-item build
+# streams through blocks of this size instead of holding every row.
+_INDEX_BLOCK = 8192
 _MODELS: dict[str, type[CatalogItem] | type[LibraryItem]] = {"catalog": CatalogItem, "library": LibraryItem}
 
 
@@ -321,16 +325,28 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
                 )
                 .iterator(chunk_size=2000)
             )
+            pending: dict[str, tuple[list[int], list[np.ndarray]]] = {}
             colours: dict[int, str] = {}
             for key, slot, blob, colour in rows:
                 vector = embedding_vector(blob)
                 if builder is None:
                     builder = IndexBuilder(model_spec=spec, dim=int(vector.shape[0]))
-                builder.add(population, slot, key, vector)
+                keys, vectors = pending.setdefault(slot, ([], []))
+                keys.append(key)
+                vectors.append(vector)
                 if population == "catalog":
                     colours[key] = likeliest(colour)
+                if len(keys) == _INDEX_BLOCK:  # the builder streams blocks to disk
+                    builder.add_many(population, slot, keys, np.stack(vectors))
+                    pending[slot] = ([], [])
+                if len(colours) == _INDEX_BLOCK:  # the colour a reason names, read with each answer
+                    builder.add_labels(colours)
+                    colours = {}
+            for slot, (keys, vectors) in pending.items():
+                if builder is not None and keys:
+                    builder.add_many(population, slot, keys, np.stack(vectors))
             if builder is not None and colours:
-                builder.add_labels(colours)  # the colour a reason names, read with each answer
+                builder.add_labels(colours)
         if builder is None:
             raise RuntimeError(f"no successful analyses under {spec}")
         _index_add_compat(builder, spec)
@@ -346,6 +362,8 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
             n_trees=settings.CTL_INDEX_TREES,
             progress=progress,
         )
+        # Every web host pulls it from there once it is active: publish before activating.
+        build_storage.publish(Path(settings.INDEX_DIR) / build.build_id)
     except (OperationalError, InterfaceError):
         # Transient: hand the build back so the task's retry can claim it again.
         IndexBuild.objects.filter(pk=build_pk).update(status=IndexBuild.Status.PENDING)
@@ -375,6 +393,7 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         IndexBuild.objects.filter(status__in=["pending", "building"]).values_list("build_id", flat=True)
     )
     remove_builds(Path(settings.INDEX_DIR), keep=keep)
+    build_storage.remove_published(keep=keep)
     return IndexBuild.objects.get(pk=build_pk)
 
 
@@ -392,14 +411,9 @@ def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
         return
     if model is None:
         return
-    keys, vectors = catalog_compat_vectors(model, model_spec=spec)
-    if len(keys):
-        builder.add_compat(
-            model.artefact.artefact_id,
-            keys,
-            vectors,
-            Blending(model.scorer.pair_weight, model.blend or BlendWeights()),
-        )
+    blending = Blending(model.scorer.pair_weight, model.blend or BlendWeights())
+    for keys, vectors in catalog_compat_vectors(model, model_spec=spec, block=_INDEX_BLOCK):
+        builder.add_compat(model.artefact.artefact_id, keys, vectors, blending)
 
 
 # --- Catalog writes from the API -------------------------------------------------------------

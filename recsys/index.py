@@ -371,6 +371,11 @@ class IndexCache:
             )
         return index_set
 
+    def current(self) -> IndexSet | None:
+        """The build this process has loaded, if any (served while a newer one is pulled)."""
+        current = self._current
+        return current[1] if current is not None else None
+
     def clear(self) -> None:
         with self._lock:
             self._current = None

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
@@ -47,6 +48,7 @@ from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
 from .library_graph import LibraryGraph
 from .rank.policy import PER_PIECE, STORED_K, candidate_pool
 from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population, check_slot
+from .spill import RowSpill
 
 MEANS_FILE: Final = "means.npz"
 LABELS_FILE: Final = "labels.json"
@@ -80,7 +82,14 @@ class IndexBuilder:
     at write time, once the population means are known.
     """
 
-    def __init__(self, model_spec: str, dim: int, *, centre_min_items: int = CENTRE_MIN_ITEMS) -> None:
+    def __init__(
+        self,
+        model_spec: str,
+        dim: int,
+        *,
+        centre_min_items: int = CENTRE_MIN_ITEMS,
+        scratch: Path | None = None,
+    ) -> None:
         if not model_spec:
             raise ValueError("model_spec is required: it keeps two models out of one index")
         if dim < 1:
@@ -88,20 +97,29 @@ class IndexBuilder:
         self.model_spec = model_spec
         self.dim = dim
         self.centre_min_items = centre_min_items
-        self._blocks: dict[tuple[str, str], list[tuple[NDArray[np.int64], NDArray[np.float32]]]] = {}
+        # Embeddings stream to scratch files as they arrive: a 1M-item build holds none of them.
+        self._scratch = tempfile.TemporaryDirectory(prefix="ctl-build-", dir=scratch)
+        self._spills: dict[tuple[str, str], RowSpill] = {}
         self._keys_seen: dict[str, set[int]] = {population: set() for population in POPULATIONS}
         self._totals = {population: np.zeros(dim, dtype=np.float64) for population in POPULATIONS}
         self._compat_model = ""
-        self._compat: dict[int, NDArray[np.float32]] = {}
+        self._compat: RowSpill | None = None
         self._blending: Blending | None = None
         self._graph = LibraryGraph(np.zeros((0, 3), dtype=np.int64))
         self._progress: Progress | None = None
-        self._labels: dict[int, str] = {}
+        self._label_codes: dict[str, int] = {"": 0}
+        self._labelled: list[tuple[NDArray[np.int64], NDArray[np.uint16]]] = []
 
     def add_labels(self, labels: dict[int, str]) -> None:
         """A word per catalog item that serving reads with its answer (the predicted colour a reason
-        names), stored as codes so a worker holds no per-item Python objects."""
-        self._labels.update(labels)
+        names), stored as codes so a worker holds no per-item Python objects. One word per key."""
+        keys = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        codes = np.fromiter(
+            (self._label_codes.setdefault(word, len(self._label_codes)) for word in labels.values()),
+            dtype=np.uint16,
+            count=len(labels),
+        )
+        self._labelled.append((keys, codes))
 
     def set_library(self, graph: LibraryGraph) -> None:
         """The approved library outfits the build's answers are made from (none: no library paths)."""
@@ -121,13 +139,15 @@ class IndexBuilder:
         rows = np.asarray(vectors, dtype=np.float32)
         if rows.ndim != 2 or len(rows) != len(keys):
             raise ValueError(f"expected {len(keys)} compatibility vectors, got shape {rows.shape}")
-        if self._compat and rows.shape[1] != next(iter(self._compat.values())).shape[0]:
+        if self._compat is not None and rows.shape[1] != self._compat.width:
             raise ValueError("compatibility vectors of one build must have one width")
         if not np.isfinite(rows).all():
             raise ValueError("compatibility vectors have non-finite values")
         self._compat_model = model_id
         self._blending = blending or self._blending
-        self._compat.update(zip(np.asarray(keys, dtype=np.int64).tolist(), rows, strict=True))
+        if self._compat is None:
+            self._compat = RowSpill(Path(self._scratch.name) / "compat.f32", rows.shape[1])
+        self._compat.append(np.asarray(keys, dtype=np.int64).reshape(-1), rows)
 
     def add(self, population: str, slot: str, key: int, embedding: Embedding) -> None:
         if isinstance(key, bool) or not isinstance(key, int | np.integer):
@@ -160,8 +180,10 @@ class IndexBuilder:
             bad = key_array[~np.isfinite(rows).all(axis=1)]
             raise ValueError(f"{population} items {bad[:5].tolist()} have non-finite embeddings")
         self._claim_keys(population, key_array)
-        rows = rows.astype(np.float32, copy=True)  # the caller may reuse its buffer
-        self._blocks.setdefault((population, slot), []).append((key_array, rows))
+        if (population, slot) not in self._spills:
+            path = Path(self._scratch.name) / f"{index_name(population, slot)}.f32"
+            self._spills[population, slot] = RowSpill(path, self.dim)
+        self._spills[population, slot].append(key_array, rows.astype(np.float32, copy=False))
         self._totals[population] += rows.sum(axis=0, dtype=np.float64)
 
     def _claim_keys(self, population: str, keys: NDArray[np.int64]) -> None:
@@ -212,7 +234,15 @@ class IndexBuilder:
         except BaseException:
             shutil.rmtree(part, ignore_errors=True)
             raise
+        finally:
+            self.close()
         return manifest
+
+    def close(self) -> None:
+        """Remove the scratch files (write does; a builder given up on should too)."""
+        for spill in [*self._spills.values(), *([self._compat] if self._compat is not None else [])]:
+            spill.close()
+        self._scratch.cleanup()
 
     def _write_files(
         self, part: Path, *, build_id: str, n_trees: int, seed: int, n_jobs: int
@@ -227,18 +257,22 @@ class IndexBuilder:
         counts: dict[str, int] = {}
         for population in POPULATIONS:
             for slot in SLOTS:
-                blocks = self._blocks.get((population, slot))
-                if not blocks:
+                spill = self._spills.get((population, slot))
+                if spill is None or not len(spill):
                     continue
-                keys = np.concatenate([block_keys for block_keys, _ in blocks])
+                keys = spill.keys()
                 name = index_name(population, slot)
                 np.save(part / f"{name}.keys.npy", keys)
-                vectors = self._write_vectors(part / f"{name}.vectors.npy", blocks, means[population])
+                vectors = self._write_vectors(part / f"{name}.vectors.npy", spill.rows(), means[population])
                 if population == CATALOG:  # the library is searched exactly: it is small
                     self._write_annoy(part / f"{name}.ann", vectors, n_trees, seed, n_jobs)
                 counts[count_name(population, slot)] = len(keys)
-                if population == CATALOG and self._compat:
-                    np.save(part / compat_name(slot), self._compat_rows(keys))
+                if population == CATALOG and self._compat is not None:
+                    shape = (len(keys), self._compat.width)
+                    compat = new_array(part / compat_name(slot), np.float32, shape, 0.0)
+                    self._compat.rows_of(keys, out=compat)
+                    compat.flush()
+                    del compat
                 del vectors
         self._graph.save(part)
         self._write_labels(part, counts)
@@ -255,7 +289,7 @@ class IndexBuilder:
             compat_model=self._compat_model,
             compat_dim=self._compat_width(),
             answers=answers,
-            answers_method="blend" if self._compat and self._blending else "library",
+            answers_method="blend" if self._compat is not None and self._blending else "library",
         )
         (part / MANIFEST_FILE).write_text(manifest.to_json())
         return manifest
@@ -294,49 +328,41 @@ class IndexBuilder:
             paths=paths,
             catalog_vectors=catalog,
             compat_vectors=compat,
-            blending=self._blending if self._compat else None,
+            blending=self._blending if self._compat is not None else None,
             pool=candidate_pool(STORED_K),
             progress=self._progress,
         )
 
     def _write_labels(self, part: Path, counts: dict[str, int]) -> None:
-        words = sorted(set(self._labels.values()) | {""})
-        code = {word: i for i, word in enumerate(words)}
+        words = sorted(self._label_codes, key=self._label_codes.__getitem__)
         (part / LABELS_FILE).write_text(json.dumps(words))
+        labelled = (
+            np.concatenate([keys for keys, _ in self._labelled]) if self._labelled else np.zeros(0, np.int64)
+        )
+        codes = np.concatenate([c for _, c in self._labelled]) if self._labelled else np.zeros(0, np.uint16)
+        order = np.argsort(labelled, kind="stable")
         for slot in SLOTS:
             if count_name(CATALOG, slot) in counts:
                 keys = np.load(part / f"{index_name(CATALOG, slot)}.keys.npy")
-                codes = np.fromiter(
-                    (code[self._labels.get(k, "")] for k in keys.tolist()), np.uint16, len(keys)
-                )
-                np.save(part / f"{index_name(CATALOG, slot)}.labels.npy", codes)
+                found = np.zeros(len(keys), dtype=np.uint16)  # 0: "" (no word)
+                if len(order):
+                    at = np.minimum(np.searchsorted(labelled[order], keys), len(order) - 1)
+                    hit = labelled[order][at] == keys
+                    found[hit] = codes[order][at][hit]
+                np.save(part / f"{index_name(CATALOG, slot)}.labels.npy", found)
 
     def _compat_width(self) -> int:
-        return int(next(iter(self._compat.values())).shape[0]) if self._compat else 0
-
-    def _compat_rows(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
-        rows = np.zeros((len(keys), self._compat_width()), dtype=np.float32)
-        for row, key in enumerate(keys.tolist()):
-            vector = self._compat.get(key)
-            if vector is not None:
-                rows[row] = vector
-        return rows
+        return self._compat.width if self._compat is not None else 0
 
     def _write_vectors(
-        self,
-        path: Path,
-        blocks: list[tuple[NDArray[np.int64], NDArray[np.float32]]],
-        mean: NDArray[np.float32],
+        self, path: Path, rows: NDArray[np.float32], mean: NDArray[np.float32]
     ) -> NDArray[np.float32]:
         """The centred unit vectors of one (population, slot), in the keys' order, straight to disk."""
-        total = sum(len(rows) for _, rows in blocks)
-        vectors = new_array(path, np.float32, (total, self.dim), 0.0)
-        at = 0
-        for _, rows in blocks:
-            for start in range(0, len(rows), _CHUNK_ROWS):
-                chunk = rows[start : start + _CHUNK_ROWS]
-                vectors[at : at + len(chunk)] = centre_rows(chunk, mean)
-                at += len(chunk)
+        vectors = new_array(path, np.float32, rows.shape, 0.0)
+        for start in range(0, len(rows), _CHUNK_ROWS):
+            vectors[start : start + _CHUNK_ROWS] = centre_rows(
+                np.asarray(rows[start : start + _CHUNK_ROWS]), mean
+            )
         vectors.flush()
         return np.asarray(vectors)
 

@@ -99,6 +99,23 @@ USE_TZ = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Index builds, published by the index worker and pulled by every web host (outfits.build_storage):
+    # a local folder by default; S3-compatible storage with, for one,
+    # CTL_BUILD_STORAGE_BACKEND=storages.backends.s3.S3Storage
+    # CTL_BUILD_STORAGE_OPTIONS='{"bucket_name": "ctl-builds", "endpoint_url": "https://s3.example",
+    #                            "location": "builds"}'
+    "builds": {
+        "BACKEND": env.str(
+            "CTL_BUILD_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "CTL_BUILD_STORAGE_OPTIONS",
+            default={
+                "location": env.str("CTL_BUILD_STORAGE_DIR", default=str(VAR_DIR / "published-builds")),
+                "allow_overwrite": True,
+            },
+        ),
+    },
 }
 
 # Uploads: Django refuses bodies above this before our image checks even run.

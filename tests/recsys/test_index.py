@@ -346,3 +346,36 @@ def test_compat_vectors_must_fit_the_build(tmp_path: Path, rng: np.random.Genera
     np.save(tmp_path / "b1" / "catalog__top.compat.npy", np.zeros((2, 4), np.float32))  # damaged
     with pytest.raises(ManifestMismatch, match="compatibility vectors"):
         IndexSet.load(tmp_path / "b1")
+
+
+def test_a_build_streams_its_rows_through_scratch_files_it_removes(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    builder = IndexBuilder(MODEL_SPEC, DIM, centre_min_items=1, scratch=scratch)
+    rows = random_units(rng, 9)
+    keys = np.array([30, 10, 20, 60, 40, 50, 90, 70, 80])
+    for start in (0, 3, 6):  # blocks as a database cursor hands them over
+        builder.add_many("catalog", "top", keys[start : start + 3], rows[start : start + 3])
+    compat = rng.standard_normal((9, 3)).astype(np.float32)
+    builder.add_compat("compat-1", keys[5:], compat[5:])  # compat blocks in another order
+    builder.add_compat("compat-1", keys[:4], compat[:4])  # and key 40 (row 4) never gets one
+    builder.add_labels({30: "navy", 10: "camel"})
+    builder.add_labels({90: "navy"})
+    assert len(list(scratch.iterdir())) == 1  # the spill folder, while collecting
+
+    builder.write(tmp_path / "builds", build_id="b1", n_trees=3)
+
+    assert list(scratch.iterdir()) == []
+    index = IndexSet.load(tmp_path / "builds" / "b1")
+    assert index.keys("catalog", "top").tolist() == keys.tolist()  # the order they came in
+    for row, key in enumerate(keys.tolist()):
+        stored = index.vector("catalog", "top", key)
+        assert stored is not None
+        np.testing.assert_allclose(stored, index.center("catalog", rows[row]), atol=1e-6)
+        expected = np.zeros(3, np.float32) if key == 40 else compat[row]
+        np.testing.assert_allclose(index.compat_vector("top", key), expected)  # type: ignore[arg-type]
+    words = json.loads((tmp_path / "builds" / "b1" / "labels.json").read_text())
+    codes = np.load(tmp_path / "builds" / "b1" / "catalog__top.labels.npy")
+    assert [words[code] for code in codes] == ["navy", "camel", "", "", "", "", "navy", "", ""]
