@@ -23,8 +23,12 @@ from tests.factories import garment_photo
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+# Logs what the tests read; none of the cluster chatter a single test worker does not need.
+_QUIET = ("--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat")
+
+
+def start_worker(tmp_path: Path, arguments: list[str], **environment: str) -> subprocess.Popen[bytes]:
+    """A real Celery worker on the test database and Redis, logging to tmp_path/worker.log."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -33,39 +37,32 @@ def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CTL_TEST_VAR_DIR": str(settings.VAR_DIR),
         "CTL_TEST_MODELS_DIR": str(settings.MODELS_DIR),
+        **environment,
     }
     app.control.purge()  # nothing left over from an earlier run may reach this worker
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            ",".join(ALL),
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield process
+    with (tmp_path / "worker.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", *arguments, *_QUIET],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_worker(tmp_path, ["-Q", ",".join(ALL), "--pool", "solo"])
+    yield process
+    stop_worker(process)
 
 
 @pytest.mark.worker
@@ -95,3 +92,21 @@ def test_a_real_worker_completes_a_photo_look(
     assert body["result"]["garment_slot"] == "bottom"
     assert body["result"]["suggestions"], body
     assert "outfits.tasks.look_recommend" in log
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_gpu_worker_loads_its_models_as_it_starts(live_shop: None, tmp_path: Path) -> None:
+    # As docker-compose runs it: prefork, one process, CTL_WORKER_PRELOAD. No task is sent.
+    process = start_worker(tmp_path, ["-Q", "gpu", "-c", "1"], CTL_WORKER_PRELOAD="true")
+    try:
+        deadline = time.monotonic() + 180
+        log = ""
+        while time.monotonic() < deadline and "worker models loaded" not in log:
+            assert process.poll() is None, log
+            time.sleep(0.5)
+            log = (tmp_path / "worker.log").read_text()
+        assert "worker models loaded" in log, log
+        assert "Received task" not in log
+    finally:
+        stop_worker(process)
