@@ -41,8 +41,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from .arrays import batch_product, new_array, top_columns
+from .arrays import new_array, top_columns
 from .library_graph import LibraryGraph
+from .nearest import Found, ItemSearch
 from .rank.blend import BlendWeights, blend_rows, blend_scores
 from .rank.policy import COMPLEMENTS, DEFAULT_SHARPNESS, NEIGHBOURS
 from .slots import SLOTS
@@ -56,6 +57,8 @@ ANSWER_DEPTH: Final = 64
 SIMILAR_DEPTH: Final = 32
 # Scores of at most this many floats are held at once while ranking (256 MB).
 _BATCH_FLOATS: Final = 64 * 2**20
+# (query, item) pairs scored at once where only some items of a slot are wanted.
+_PAIRS: Final = 64 * 1024
 
 # Progress callback: (pairs of slots done, pairs in all).
 Progress = Callable[[int, int], None]
@@ -188,33 +191,35 @@ class Candidates:
 def blended_rows(
     library_columns: NDArray[np.int64],
     library_values: NDArray[np.float64],
-    compat_scores: NDArray[np.float32] | None,
-    compat_best: NDArray[np.int64] | None,
+    compat_library: NDArray[np.float32] | None,
+    compat_best: Found | None,
     keys: NDArray[np.int64],
     *,
     depth: int,
     weights: BlendWeights | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Each query's ranked candidates (one row each), as recsys.rank.complete.rank_slot ranks them:
-    every catalog item a library path reaches (-1 padded) and, with compatibility scores of every
-    catalog item, the compatibility model's best (`compat_best`), by relevance, `depth` deep.
-    Returns positions (-1: none), library and compatibility scores, and each row's largest
+    every catalog item a library path reaches (-1 padded; `compat_library`: their compatibility
+    scores) and, with a compatibility model, its best items (`compat_best`), by relevance, `depth`
+    deep. Returns positions (-1: none), library and compatibility scores, and each row's largest
     library score."""
     rows = len(library_columns)
     on_path = library_columns >= 0
     library = np.where(on_path, library_values, 0.0)
     top = library.max(axis=1, initial=0.0)
-    if compat_scores is None or compat_best is None:
+    if compat_library is None or compat_best is None:
         columns, valid, compat = library_columns, on_path, np.zeros(library.shape, dtype=np.float64)
         relevance = library.copy()
     else:
-        reached = np.zeros(compat_scores.shape, dtype=bool)
-        hit_rows, hit_at = np.nonzero(on_path)
-        reached[hit_rows, library_columns[hit_rows, hit_at]] = True
-        columns = np.concatenate([library_columns, compat_best], axis=1)
-        valid = np.concatenate([on_path, ~np.take_along_axis(reached, compat_best, axis=1)], axis=1)
-        library = np.concatenate([library, np.zeros(compat_best.shape)], axis=1)
-        compat = np.take_along_axis(compat_scores, np.maximum(columns, 0), axis=1).astype(np.float64)
+        # A compatibility pick a library path also reached is already a candidate.
+        width = len(keys) + 1
+        reached_codes = (np.arange(rows)[:, None] * width + library_columns)[on_path]
+        best_codes = np.arange(rows)[:, None] * width + compat_best.columns
+        fresh_pick = (compat_best.columns >= 0) & ~np.isin(best_codes, reached_codes)
+        columns = np.concatenate([library_columns, compat_best.columns], axis=1)
+        valid = np.concatenate([on_path, fresh_pick], axis=1)
+        library = np.concatenate([library, np.zeros(compat_best.columns.shape)], axis=1)
+        compat = np.concatenate([compat_library, compat_best.scores], axis=1).astype(np.float64)
         relevance = blend_rows(weights or BlendWeights(), compat, library, top)
     relevance = np.where(valid, relevance, -np.inf)
     order = np.lexsort((keys[np.maximum(columns, 0)], -relevance), axis=1)[:, :depth]
@@ -228,6 +233,20 @@ def blended_rows(
     compat_out = np.zeros((rows, depth), dtype=np.float32)
     compat_out[:, :width] = np.where(kept, np.take_along_axis(compat, order, axis=1), 0.0)
     return positions, library_out, compat_out, top.astype(np.float32)
+
+
+def scores_at(
+    queries: NDArray[np.float32], items: NDArray[np.float32], columns: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """queries[r] . items[columns[r, j]] for every entry (0 where the column is -1), pair by pair:
+    a few thousand items a row are read, not the whole slot."""
+    found = np.zeros(columns.shape, dtype=np.float32)
+    rows, at = np.nonzero(columns >= 0)
+    for start in range(0, len(rows), _PAIRS):
+        part_rows, part_at = rows[start : start + _PAIRS], at[start : start + _PAIRS]
+        wanted = np.asarray(items[columns[part_rows, part_at]], dtype=np.float32)
+        found[part_rows, part_at] = np.einsum("ij,ij->i", queries[part_rows], wanted)
+    return found
 
 
 # Reads of the build being written or served: (keys, centred vectors) of one slot.
@@ -329,6 +348,7 @@ def write_answers(
         keys, vectors = catalog_vectors(slot)
         if len(keys):
             _write_similar(out, slot, keys, vectors)
+    searches: dict[str, ItemSearch] = {}  # the compatibility vectors' cells, one per wanted slot
     for done, (slot, wanted) in enumerate(pairs, len(SLOTS)):
         if progress is not None:
             progress(done, steps)
@@ -341,26 +361,35 @@ def write_answers(
             if blending is not None and query_compat is not None and wanted_compat is not None
             else None
         )
+        search = None
+        if pair_weight is not None and wanted_compat is not None:
+            if wanted not in searches:
+                searches[wanted] = ItemSearch(np.asarray(wanted_compat), wanted_keys)
+            search = searches[wanted]
         shape = (len(query_keys), depth)
         name = f"{slot}__{wanted}"
         columns = new_array(out / f"{name}.npy", np.int32, shape, -1)
         library_scores = new_array(out / f"{name}.library.npy", np.float32, shape, 0.0)
         compat_scores = new_array(out / f"{name}.compat.npy", np.float32, shape, 0.0)
         tops = new_array(out / f"{name}.top.npy", np.float32, (len(query_keys),), 0.0)
-        for start, stop in _batches(len(query_keys), len(wanted_keys)):
+        blocks = (
+            search.query_batches(len(query_keys)) if search else _batches(len(query_keys), len(wanted_keys))
+        )
+        for start, stop in blocks:
             outfit_weights = paths.outfit_weights(slot, np.asarray(queries[start:stop]))
             reached = outfit_weights @ to_catalog
             library_columns, library_values = sparse_top(
                 reached, wanted_keys, int(np.diff(reached.indptr).max(initial=0))
             )
-            compat = compat_best = None
-            if pair_weight is not None and query_compat is not None and wanted_compat is not None:
-                compat = batch_product(np.asarray(query_compat[start:stop]) * pair_weight, wanted_compat)
-                compat_best = top_columns(compat, wanted_keys, pool, batch=True)
+            compat_library = compat_best = None
+            if search is not None and pair_weight is not None and query_compat is not None:
+                weighted = np.asarray(query_compat[start:stop]) * pair_weight
+                compat_best = search.best(weighted, pool)
+                compat_library = scores_at(weighted, search.items, library_columns)
             found = blended_rows(
                 library_columns,
                 library_values,
-                compat,
+                compat_library,
                 compat_best,
                 wanted_keys,
                 depth=depth,
@@ -379,17 +408,16 @@ def write_answers(
 
 
 def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
-    """Each catalog item's SIMILAR_DEPTH most alike items of its slot, itself left out (exact)."""
-    depth = min(SIMILAR_DEPTH, len(keys) - 1)
+    """Each catalog item's SIMILAR_DEPTH most alike items of its slot, itself left out."""
     columns = new_array(out / f"{slot}.similar.npy", np.int32, (len(keys), SIMILAR_DEPTH), -1)
     similarities = new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
     everything = np.asarray(vectors)
-    for start, stop in _batches(len(keys), len(keys)):
-        block = batch_product(everything[start:stop], everything)
-        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
-        best = top_columns(block, keys, depth, batch=True)
-        columns[start:stop, :depth] = best
-        similarities[start:stop, :depth] = np.take_along_axis(block, best, axis=1)
+    search = ItemSearch(everything, keys)
+    for start, stop in search.query_batches(len(keys)):
+        found = search.best(everything[start:stop], SIMILAR_DEPTH, skip=np.arange(start, stop))
+        width = found.columns.shape[1]
+        columns[start:stop, :width] = found.columns
+        similarities[start:stop, :width] = found.scores
     columns.flush()
     similarities.flush()
 

@@ -25,7 +25,8 @@ def key_array(keys: Collection[int] | KeyArray) -> NDArray[np.int64]:
 def top_columns(
     scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: int, *, batch: bool = False
 ) -> NDArray[np.int64]:
-    """Per row, the columns of the k best scores, best first; equal scores: lower key first.
+    """Per row, the columns of the k best scores, best first; equal scores: lower key first (`keys`:
+    one per column, or one per score).
 
     The one tie rule of every ranking here and on the live path, so both pick the same items.
     `batch` (an index build ranking many rows at once) narrows with torch's topk when torch is
@@ -38,17 +39,20 @@ def top_columns(
         return np.zeros((rows, 0), dtype=np.int64)
     if n > 2 * k:  # narrow to twice k first: equal scores beyond that are not worth a full sort
         columns = (
-            _narrowed(scores, 2 * k) if batch else np.argpartition(-scores, 2 * k - 1, axis=1)[:, : 2 * k]
+            narrowed(scores, 2 * k) if batch else np.argpartition(-scores, 2 * k - 1, axis=1)[:, : 2 * k]
         )
     else:
         columns = np.broadcast_to(np.arange(n), (rows, n))
     picked = np.take_along_axis(scores, columns, axis=1)
-    order = np.lexsort((keys[columns], -picked), axis=1)[:, :k]
+    # Keys per column, or per entry (a row of candidates gathered from several places).
+    tie_keys = keys[columns] if keys.ndim == 1 else np.take_along_axis(keys, columns, axis=1)
+    order = np.lexsort((tie_keys, -picked), axis=1)[:, :k]
     return np.take_along_axis(columns, order, axis=1).astype(np.int64)
 
 
-def _narrowed(scores: NDArray[np.floating[Any]], width: int) -> NDArray[np.int64]:
-    """The columns of each row's `width` best scores, in no particular order."""
+def narrowed(scores: NDArray[np.floating[Any]], width: int) -> NDArray[np.int64]:
+    """The columns of each row's `width` best scores, in no particular order (torch's topk where
+    torch is: a build's worker)."""
     try:
         import torch
     except ImportError:  # a web image: numpy's selection

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from recsys import nearest
 from recsys.answers import ANSWER_DEPTH, SIMILAR_DEPTH, Blending
 from recsys.index import IndexBuilder, IndexSet
 from recsys.library_graph import LibraryGraph
@@ -201,3 +202,16 @@ def test_similar_items_are_stored_exactly(tmp_path: Path) -> None:
         assert len(positions) == SIMILAR_DEPTH
         np.testing.assert_array_equal(positions, exact)
         np.testing.assert_allclose(similarities, scores[exact], rtol=1e-5)
+
+
+def test_answers_worked_out_through_cells_are_the_live_answers_when_every_cell_is_probed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 1M-item build searches through k-means cells (recsys.nearest); this small one has few cells
+    # and probes all of them, so the path through cells must give exactly the live answers.
+    monkeypatch.setattr(nearest, "EXACT_UP_TO", 0)
+    world = World(tmp_path, blend=True)
+    for key, (slot, _) in world.raw.items():
+        for wanted in COMPLEMENTS[slot]:
+            if wanted in SLOTS:
+                _same(world.stored(key, wanted), world.live(key, wanted))
