@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--methods", nargs="+", default=["library", "blend"], help="ranking methods to time")
     parser.add_argument("--latency-only", action="store_true", help="skip the ingest and build figures")
+    parser.add_argument("--ingest-only", action="store_true", help="the backbone and ingest figures alone")
     args = parser.parse_args()
     catalog = CatalogItem.objects.count()
     if catalog == 0:
@@ -132,6 +133,8 @@ def main() -> None:
             f"(median of 3, {n} images through garments_analyze, batch 32)"
         )
         print(f"ingest / raw:  {ingest / raw:7.2f}")
+        if args.ingest_only:
+            return
         seconds, counts = bench_index_build()
         print(
             f"index build:   {seconds:7.2f} s for {sum(counts.values())} items in {len(counts)} slot indexes"
