@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +202,23 @@ def test_missing_weights_file_is_an_error(tmp_path: Path) -> None:
 def test_unknown_model_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown model 'ViT-B-32-typo'"):
         get_embedder(models_dir=tmp_path, model_name="ViT-B-32-typo")
+
+
+def test_each_distinct_text_is_embedded_once(
+    embedder: GarmentEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[list[str]] = []
+    real = embedder._embed_text_batch
+
+    def counted(texts: Sequence[str]) -> np.ndarray:
+        asked.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "_embed_text_batch", counted)
+    first = embedder.embed_texts(["White coat", "Black jeans", "White coat", "Grey scarf once"])
+    again = embedder.embed_texts(["Grey scarf once", "White coat"])
+    assert sorted(sum(asked, [])) == ["Black jeans", "Grey scarf once", "White coat"]
+    np.testing.assert_array_equal(first[0], first[2])
+    np.testing.assert_array_equal(again, first[[3, 0]])
+    fresh = real(["White coat"])  # what the cache gives is what the tower says
+    np.testing.assert_allclose(first[0], fresh[0], atol=1e-6)
