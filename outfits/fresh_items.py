@@ -9,6 +9,7 @@ to fold them in (`fold_in_if_due`, after each analysis batch).
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -49,15 +50,35 @@ def current(index: IndexSet) -> FreshItems | None:
     rows = _since(build_id, spec)
     if rows is None:
         return None
-    seen = rows.aggregate(n=Count("id"), last=Max("updated_at"))
-    version = (build_id, int(seen["n"]), seen["last"])
-    if not seen["n"]:
+    version = _version(build_id, rows)
+    if not version[1]:
         return None
     with _lock:
         if version not in _loaded:
             _loaded.clear()  # one build and one version at a time
             _loaded[version] = _load(index, build_compat_model(index), rows)
         return _loaded[version]
+
+
+_asked: tuple[float, tuple[str, int, datetime | None]] | None = None
+
+
+def _version(build_id: str, rows: QuerySet[ImageAnalysis]) -> tuple[str, int, datetime | None]:
+    """(build, how many fresh items, the newest change): asked of the database at most every
+    CTL_ACTIVE_BUILD_TTL seconds per process, as the active build is (a fresh item shows that
+    much later; a sold-out or deleted one still drops out at once: the filters read the database)."""
+    global _asked
+    asked = _asked
+    if (
+        asked is not None
+        and asked[1][0] == build_id
+        and time.monotonic() - asked[0] < settings.CTL_ACTIVE_BUILD_TTL
+    ):
+        return asked[1]
+    seen = rows.aggregate(n=Count("id"), last=Max("updated_at"))
+    version = (build_id, int(seen["n"]), seen["last"])
+    _asked = (time.monotonic(), version)
+    return version
 
 
 def _load(index: IndexSet, model: CompatModel | None, rows: QuerySet[ImageAnalysis]) -> FreshItems | None:

@@ -452,16 +452,20 @@ def _diversity_vectors(
 ) -> np.ndarray:
     """What diversity compares: the compatibility model's vectors (the learned embedding) when the
     build holds them, else the centred image embeddings; an item analysed since, its own."""
-    rows = []
-    for key in keys:
+    stored = index.compat_vectors(slot)
+    if stored is None:
+        stored = index.vectors(CATALOG, slot)
+    width = stored.shape[1] if stored is not None else 1
+    found = np.zeros((len(keys), width), dtype=np.float32)
+    rows = index.rows_of(CATALOG, slot, np.asarray(keys, dtype=np.int64))
+    held = rows >= 0
+    if stored is not None and held.any():
+        found[held] = stored[rows[held]]
+    for at, key in enumerate(keys):  # an item analysed since the build: its own vector
         vector = fresh.vector(slot, key) if fresh is not None and key in fresh else None
-        if vector is None:
-            vector = index.compat_vector(slot, key)
-        if vector is None:
-            vector = index.vector(CATALOG, slot, key)
-        rows.append(vector)
-    width = next((len(v) for v in rows if v is not None), 1)
-    return np.stack([v if v is not None and len(v) == width else np.zeros(width, np.float32) for v in rows])
+        if vector is not None and len(vector) == width:
+            found[at] = vector
+    return found
 
 
 _pairs_lock = threading.Lock()
@@ -507,10 +511,19 @@ class SuggestionRow:
     matches: list[str]
 
 
+# What a suggestion shows of its item (the API's SuggestedItemSerializer, the demo): loading no
+# more keeps timestamps and attributes off the busiest path.
+_SHOWN_FIELDS = ("id", "external_id", "title", "brand", "price", "in_stock", "link", "image", "category")
+
+
 def suggestion_rows(plain: Sequence[Mapping[str, Any]]) -> list[SuggestionRow]:
     """Attach catalog items and outfit references to plain rows (Answer.as_json()["suggestions"]),
     keeping their order; a row whose item was deleted since is left out. Two queries."""
-    items = CatalogItem.objects.select_related("category").in_bulk([row["catalog_item"] for row in plain])
+    items = (
+        CatalogItem.objects.select_related("category")
+        .only(*_SHOWN_FIELDS)
+        .in_bulk([row["catalog_item"] for row in plain])
+    )
     outfit_ids = {outfit for row in plain for outfit in row.get("outfits", ())}
     outfits = {
         row["id"]: row

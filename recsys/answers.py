@@ -32,7 +32,7 @@ answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -373,17 +373,19 @@ def write_answers(
         compat_scores = new_array(out / f"{name}.compat.npy", np.float32, shape, 0.0)
         tops = new_array(out / f"{name}.top.npy", np.float32, (len(query_keys),), 0.0)
         blocks = (
-            search.query_batches(len(query_keys)) if search else _batches(len(query_keys), len(wanted_keys))
+            search.batches(np.asarray(query_compat), scale=pair_weight)
+            if search
+            else _batches(len(query_keys), len(wanted_keys))
         )
-        for start, stop in blocks:
-            outfit_weights = paths.outfit_weights(slot, np.asarray(queries[start:stop]))
+        for rows in blocks:
+            outfit_weights = paths.outfit_weights(slot, np.asarray(queries[rows]))
             reached = outfit_weights @ to_catalog
             library_columns, library_values = sparse_top(
                 reached, wanted_keys, int(np.diff(reached.indptr).max(initial=0))
             )
             compat_library = compat_best = None
             if search is not None and pair_weight is not None and query_compat is not None:
-                weighted = np.asarray(query_compat[start:stop]) * pair_weight
+                weighted = np.asarray(query_compat[rows]) * pair_weight
                 compat_best = search.best(weighted, pool)
                 compat_library = scores_at(weighted, search.items, library_columns)
             found = blended_rows(
@@ -395,9 +397,7 @@ def write_answers(
                 depth=depth,
                 weights=blending.weights if blending else None,
             )
-            columns[start:stop], library_scores[start:stop], compat_scores[start:stop], tops[start:stop] = (
-                found
-            )
+            columns[rows], library_scores[rows], compat_scores[rows], tops[rows] = found
         for array in (columns, library_scores, compat_scores, tops):
             array.flush()
         counts[f"{slot}/{wanted}"] = len(query_keys)
@@ -413,19 +413,19 @@ def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArr
     similarities = new_array(out / f"{slot}.similarities.npy", np.float32, (len(keys), SIMILAR_DEPTH), 0.0)
     everything = np.asarray(vectors)
     search = ItemSearch(everything, keys)
-    for start, stop in search.query_batches(len(keys)):
-        found = search.best(everything[start:stop], SIMILAR_DEPTH, skip=np.arange(start, stop))
+    for rows in search.batches(everything):
+        found = search.best(everything[rows], SIMILAR_DEPTH, skip=rows)
         width = found.columns.shape[1]
-        columns[start:stop, :width] = found.columns
-        similarities[start:stop, :width] = found.scores
+        columns[rows, :width] = found.columns
+        similarities[rows, :width] = found.scores
     columns.flush()
     similarities.flush()
 
 
-def _batches(n: int, width: int) -> Iterator[tuple[int, int]]:
+def _batches(n: int, width: int) -> list[NDArray[np.int64]]:
+    """Blocks of query rows whose scores over `width` items fit the memory a build allows."""
     size = max(16, min(4096, _BATCH_FLOATS // max(width, 1)))
-    for start in range(0, n, size):
-        yield start, min(n, start + size)
+    return [np.arange(start, min(n, start + size)) for start in range(0, n, size)]
 
 
 class AnswerSheet:

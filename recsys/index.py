@@ -99,6 +99,13 @@ class _SlotIndex:
             return int(self._sorted_ids[at])
         return None
 
+    def ids_of(self, keys: NDArray[np.int64]) -> NDArray[np.int64]:
+        """id_of for many keys at once (-1 where the index does not hold one)."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted_keys, keys), len(self._sorted_keys) - 1)
+        return np.where(self._sorted_keys[at] == keys, self._sorted_ids[at], -1).astype(np.int64)
+
     def count_present(self, keys: NDArray[np.int64]) -> int:
         if not len(keys) or not len(self.keys):
             return 0
@@ -223,6 +230,11 @@ class IndexSet:
         """Position of `key` in `keys(population, slot)` (None if that index does not hold it)."""
         index = self._indexes.get((population, slot))
         return None if index is None else index.id_of(key)
+
+    def rows_of(self, population: str, slot: str, keys: NDArray[np.int64]) -> NDArray[np.int64]:
+        """row_of for many keys at once (-1 where the index does not hold one)."""
+        index = self._indexes.get((population, slot))
+        return np.full(len(keys), -1, dtype=np.int64) if index is None else index.ids_of(keys)
 
     @property
     def compat_model(self) -> str:
