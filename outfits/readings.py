@@ -4,9 +4,12 @@ several)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .categories import CategoryTree
 from .models import GarmentRegion, ImageAnalysis, Slot
@@ -95,6 +98,57 @@ def analysis_save(
         **{subject: owner, "model_spec": spec}, defaults=values
     )
     return analysis
+
+
+def analyses_save(
+    subject: str,
+    readings: Sequence[tuple[Any, GarmentAnalysis]],
+    *,
+    spec: str,
+    tree: CategoryTree,
+) -> None:
+    """analysis_save for a batch of (owner, result), in one transaction of three statements (read
+    which exist, update those, insert the rest) instead of a round of them per photo: at ingest,
+    per-row upserts cost a sixth of a batch's time. A concurrent writer of the same rows makes
+    the insert fail; the batch then upserts row by row. Sends no model signals (the caller says
+    what changed)."""
+    if not readings:
+        return
+    now = timezone.now()
+    values = {
+        owner.pk: {
+            "image_sha256": owner.image_sha256,
+            "status": "ok",
+            "error": "",
+            "photo_kind": "",
+            "foreground_coverage": float(result.coverage),
+            "background_rgb": list(result.background_rgb),
+            "updated_at": now,  # bulk_update does not apply auto_now
+        }
+        | reading_values(result, tree)
+        for owner, result in readings
+    }
+    try:
+        with transaction.atomic():
+            existing = dict(
+                ImageAnalysis.objects.select_for_update()
+                .filter(**{f"{subject}__in": list(values), "model_spec": spec})
+                .values_list(f"{subject}_id", "pk")
+            )
+            fields = list(next(iter(values.values())))
+            ImageAnalysis.objects.bulk_update(
+                [ImageAnalysis(pk=pk, **values[owner]) for owner, pk in existing.items()], fields
+            )
+            ImageAnalysis.objects.bulk_create(
+                [
+                    ImageAnalysis(**{f"{subject}_id": owner, "model_spec": spec}, **row)
+                    for owner, row in values.items()
+                    if owner not in existing
+                ]
+            )
+    except IntegrityError:
+        for owner, result in readings:
+            analysis_save(subject, owner, spec=spec, sha=owner.image_sha256, result=result, tree=tree)
 
 
 def regions_save(

@@ -27,7 +27,7 @@ from recsys.library_graph import LibraryGraph
 from recsys.rank.blend import BlendWeights
 from vision.images import ImageRejected, open_garment_image
 
-from . import build_storage, readings, selectors
+from . import answer_cache, build_storage, readings, selectors
 from .categories import CategoryTree
 from .compat import likeliest
 from .jobs import claim
@@ -145,9 +145,9 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
         if images
         else []
     )
-    tree = CategoryTree()
-    for item, result in zip(ready, results, strict=True):
-        readings.analysis_save(subject, item, spec=spec, sha=item.image_sha256, result=result, tree=tree)
+    readings.analyses_save(subject, list(zip(ready, results, strict=True)), spec=spec, tree=CategoryTree())
+    if kind == "catalog" and ready:  # bulk writes send no signals: new photos change answers
+        answer_cache.catalog_changed()
     if kind == "library" and todo:
         outfit_ids = (
             LibraryOutfit.objects.filter(items__in=[item.pk for item in todo])

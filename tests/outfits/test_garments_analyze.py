@@ -50,3 +50,35 @@ def test_a_photo_already_analysed_for_another_row_is_copied_not_recomputed(
     assert copy.embedding is not None and original.embedding is not None
     assert bytes(copy.embedding) == bytes(original.embedding)
     assert copy.predicted_category_id == original.predicted_category_id
+
+
+def test_a_batch_updates_the_analysed_and_inserts_the_new_in_one_go() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from outfits import answer_cache
+
+    analysed = list(CatalogItem.objects.order_by("pk")[:3])
+    newcomer = CatalogItem.objects.create(
+        external_id="newcomer", source="test", image=analysed[0].image.name,
+        image_sha256="f" * 64, category=analysed[0].category,
+    )  # fmt: skip
+    before = dict(
+        ImageAnalysis.objects.filter(catalog_item__in=analysed).values_list("catalog_item_id", "updated_at")
+    )
+    version = answer_cache.cache.get(answer_cache.VERSION_KEY, 0)
+    with CaptureQueriesContext(connection) as queries:
+        outcome = services.garments_analyze(
+            kind="catalog", ids=[i.pk for i in [*analysed, newcomer]], force=True
+        )
+    assert outcome.analysed == 4 and outcome.failed == 0
+    rows = {
+        a.catalog_item_id: a for a in ImageAnalysis.objects.filter(catalog_item__in=[*analysed, newcomer])
+    }
+    assert len(rows) == 4 and all(a.status == "ok" and a.embedding for a in rows.values())
+    assert rows[newcomer.pk].image_sha256 == "f" * 64
+    # Re-analysed rows count as changed since any build (fresh items), as a save would mark them.
+    assert all(rows[pk].updated_at > at for pk, at in before.items())
+    assert answer_cache.cache.get(answer_cache.VERSION_KEY, 0) != version  # cached answers are stale
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert len(writes) == 2, writes  # one UPDATE for the three, one INSERT for the newcomer
