@@ -39,7 +39,7 @@ from recsys.rank.complete import (
     rank_candidates,
 )
 from recsys.rank.filters import CatalogFacts, ShopFilters
-from recsys.rank.policy import EVERY_PATH, candidate_pool, outfit_wanted_slots, wanted_slots
+from recsys.rank.policy import EVERY_PATH, FACTS_FIRST, candidate_pool, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import MAX_OUTFITS, PairCounts
 from recsys.slots import CATALOG
 from recsys.suggest import Suggestion
@@ -262,8 +262,9 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     # The shop facts of the first ANSWER_DEPTH candidates of each slot, stored or live, in one query:
     # a ranking goes deeper only when the filters leave too few of them (one more query).
     rankings = {slot: live.ranking(slot) for slot in query.wanted_slots if slot not in stored}
+    first = query.k * FACTS_FIRST
     facts = _catalog_facts(
-        {key for found in stored.values() for key in found.keys.tolist()}
+        {key for found in stored.values() for key in found.keys[:first].tolist()}
         | {key for ranking in rankings.values() for key in ranking.keys[:ANSWER_DEPTH]}
     )
     pairs = _library_pairs(index)
@@ -285,13 +286,25 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
         answer = None
         if slot in stored:
             found = stored[slot]
-            answer = finish_slot(
-                ranked=found.keys.tolist(),
-                relevance=found.relevance.tolist(),
-                support=found.support,
-                complete=found.complete,
-                **options,
-            )
+            keys, relevance = found.keys.tolist(), found.relevance.tolist()
+            if len(keys) > first:  # the first candidates' facts are read: enough, unless many fail
+                answer = finish_slot(
+                    ranked=keys[:first],
+                    relevance=relevance[:first],
+                    support=found.support,
+                    complete=False,
+                    **options,
+                )
+                if answer is None:  # the rest's facts, one more query
+                    facts.update(_catalog_facts(set(keys[first:]) - facts.keys()))
+            if answer is None:
+                answer = finish_slot(
+                    ranked=keys,
+                    relevance=relevance,
+                    support=found.support,
+                    complete=found.complete,
+                    **options,
+                )
             if answer is None:  # the filters left too few of the stored candidates: rank live
                 live.rank([slot])
                 rankings[slot] = live.ranking(slot)

@@ -21,7 +21,9 @@ def _compose() -> dict[str, Any]:
 def test_compose_runs_the_shops_processes() -> None:
     services = _compose()
     assert {"db", "broker", "web", "worker-gpu", "worker-cpu", "migrate"} <= set(services)
-    assert "gunicorn" in services["web"]["command"]
+    web = " ".join(services["web"]["command"])
+    # A web host pulls the active build from the build storage, then serves with gunicorn.
+    assert web.index("manage.py pull_build") < web.index("exec gunicorn config.wsgi:application")
     assert services["migrate"]["restart"] == "no"
 
 

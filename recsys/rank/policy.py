@@ -29,6 +29,9 @@ COMPLEMENTS: Final[dict[str, tuple[str, ...]]] = {
 OVERFETCH: Final = 3
 # Candidates kept after the filters for diversity to choose from, per suggestion asked for.
 DIVERSITY_POOL: Final = 4
+# A stored answer's shop facts are read for its first k * FACTS_FIRST candidates (a sold-out few
+# leave enough); only when the filters leave too few are the rest read.
+FACTS_FIRST: Final = DIVERSITY_POOL + 1
 # Answers are worked out ahead of time for requests of up to this many suggestions per slot
 # (recsys.answers); the candidate pool is the same for any k up to it, so a stored answer and a live
 # one agree.

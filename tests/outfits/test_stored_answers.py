@@ -78,3 +78,41 @@ def test_similar_items_come_from_the_build_and_are_the_exact_nearest(storefront:
         ]
         assert [k for k, _ in found] == [k for k, _ in exact], item.external_id
         assert [s for _, s in found] == pytest.approx([s for _, s in exact], abs=1e-5)
+
+
+def test_a_stored_answer_reads_the_rest_of_its_facts_before_it_goes_live(
+    storefront: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from outfits.compat import build_compat_model
+    from recsys.rank.policy import DIVERSITY_POOL, FACTS_FIRST
+
+    k = 1  # the test shop has 10 bottoms: k * FACTS_FIRST first, and enough after them
+    index = selectors.active_index()
+    assert index is not None
+    item = CatalogItem.objects.select_related("category").filter(category__slot="top").order_by("pk")[0]
+    model = build_compat_model(index)
+    found = stored_answers.candidates(
+        index, suggestions.catalog_garments([item], model_spec=index.manifest.model_spec),
+        Method(index.manifest.answers_method), k, ["bottom"], model.blend if model else None,
+    )["bottom"]  # fmt: skip
+    first = k * FACTS_FIRST
+    assert len(found.keys) >= first + k * DIVERSITY_POOL, "enough stored bottoms for the question"
+    # All but one of the candidates whose facts are read first are sold out.
+    for key in found.keys[1:first].tolist():
+        sell_out(CatalogItem.objects.get(pk=key).external_id)
+    ranked_live: list[str] = []
+    rank = suggestions._Live.rank
+
+    def spied(live: Any, slots: Any) -> None:
+        ranked_live.extend(slots)
+        rank(live, slots)
+
+    monkeypatch.setattr(suggestions._Live, "rank", spied)
+
+    stored = _ask(storefront, item, slot="bottom", k=k)
+
+    assert ranked_live == [], "answered from the stored candidates, not ranked live"
+    shown = [s["item"]["id"] for s in stored["suggestions"]]
+    assert len(shown) == k and all(CatalogItem.objects.get(external_id=i).in_stock for i in shown)
+    monkeypatch.setattr(stored_answers, "candidates", lambda *args, **kwargs: {})
+    assert _without_scores(_ask(storefront, item, slot="bottom", k=k)) == _without_scores(stored)
