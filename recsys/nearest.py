@@ -111,20 +111,23 @@ class ItemSearch:
         scores = np.zeros((len(queries), k), dtype=np.float32)
         order = np.argsort(home, kind="stable")
         for group in np.split(order, np.flatnonzero(np.diff(home[order])) + 1):
-            # Every cell a query of the group probes (the most probed first, at most twice `probe`):
-            # each query sees at least its own cells, in one product for the group.
+            # The cells the group's queries probe, the most probed first, at most _UNION * probe of
+            # them (a query whose cells are rare in its group may lose some: what recall measures).
             cells, counts = np.unique(probed[group], return_counts=True)
             cells = cells[np.argsort(-counts, kind="stable")[: _UNION * probe]]
             members = np.concatenate([self._order[self._starts[c] : self._starts[c + 1]] for c in cells])
-            block = batch_product(queries[group], np.asarray(self.items[members]))
-            if skip is not None:
-                block[skip[group][:, None] == members[None, :]] = -np.inf
-            best = top_columns(block, self.keys[members], min(k, len(members)), batch=True)
-            found = np.take_along_axis(block, best, axis=1)
-            kept = np.isfinite(found)
-            width = best.shape[1]
-            columns[group, :width] = np.where(kept, members[best], -1)
-            scores[group, :width] = np.where(kept, found, 0.0)
+            items = np.asarray(self.items[members])
+            # A popular cell's queries in parts, so one product's scores stay within _BATCH_FLOATS.
+            for part in np.array_split(group, -(-len(group) * len(members) // _BATCH_FLOATS)):
+                block = batch_product(queries[part], items)
+                if skip is not None:
+                    block[skip[part][:, None] == members[None, :]] = -np.inf
+                best = top_columns(block, self.keys[members], min(k, len(members)), batch=True)
+                found = np.take_along_axis(block, best, axis=1)
+                kept = np.isfinite(found)
+                width = best.shape[1]
+                columns[part, :width] = np.where(kept, members[best], -1)
+                scores[part, :width] = np.where(kept, found, 0.0)
         return Found(columns, scores)
 
 
