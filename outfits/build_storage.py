@@ -17,6 +17,7 @@ serving the build it has.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -24,6 +25,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Collection
 from pathlib import Path
@@ -126,11 +128,15 @@ def _download(storage: Storage, name: str, target: Path, expected: dict[str, Any
 
 
 _pulling = threading.Lock()
+# After a failed pull, requests wait this long before trying again (not a thread per request).
+_RETRY_SECONDS: Final = 10.0
+_failed_at = -_RETRY_SECONDS
 
 
 def pull_in_background(build_id: str, index_dir: Path) -> None:
-    """Start pulling the build unless this process or another of this host is already at it."""
-    if not _pulling.acquire(blocking=False):
+    """Start pulling the build unless this process or another of this host is already at it (or
+    the last try failed moments ago)."""
+    if time.monotonic() - _failed_at < _RETRY_SECONDS or not _pulling.acquire(blocking=False):
         return
 
     def run() -> None:
@@ -143,7 +149,9 @@ def pull_in_background(build_id: str, index_dir: Path) -> None:
                     return
                 pull(build_id, index_dir)
         except Exception:
-            log.exception("pulling index build %s failed; the next request tries again", build_id)
+            global _failed_at
+            _failed_at = time.monotonic()
+            log.exception("pulling index build %s failed; tried again in %.0f s", build_id, _RETRY_SECONDS)
         finally:
             _pulling.release()
 
@@ -171,7 +179,7 @@ def _delete_tree(storage: Storage, folder: str, *, first: str = "") -> None:
         storage.delete(f"{folder}/{name}")
     for name in folders:
         _delete_tree(storage, f"{folder}/{name}")
-    if hasattr(storage, "path"):  # a local folder keeps the empty directory otherwise
+    with contextlib.suppress(NotImplementedError):  # object storage has no path; a folder would stay
         shutil.rmtree(storage.path(folder), ignore_errors=True)
 
 
