@@ -22,6 +22,15 @@ def key_array(keys: Collection[int] | KeyArray) -> NDArray[np.int64]:
     return np.fromiter(keys, dtype=np.int64, count=len(keys))
 
 
+def positions_of(keys: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Position of each wanted key in `keys` (-1 where absent); `keys` need not be sorted."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    return np.where(keys[order][at] == wanted, order[at], -1).astype(np.int64)
+
+
 def top_columns(
     scores: NDArray[np.floating[Any]], keys: NDArray[np.int64], k: int, *, batch: bool = False
 ) -> NDArray[np.int64]:

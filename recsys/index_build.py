@@ -42,10 +42,11 @@ from annoy import AnnoyIndex
 from numpy.typing import NDArray
 
 from .answers import Blending, LibraryPaths, Progress, write_answers
-from .arrays import Embedding, KeyArray, batch_product, new_array, top_columns
+from .arrays import Embedding, KeyArray, new_array, positions_of
 from .centring import CENTRE_MIN_ITEMS, centre_rows, population_mean
 from .index_manifest import FORMAT_VERSION, MANIFEST_FILE, METRIC, IndexManifest
 from .library_graph import LibraryGraph
+from .nearest import ItemSearch
 from .rank.policy import PER_PIECE, STORED_K, candidate_pool
 from .slots import CATALOG, LIBRARY, POPULATIONS, SLOTS, check_population, check_slot
 from .spill import RowSpill
@@ -55,8 +56,6 @@ LABELS_FILE: Final = "labels.json"
 PART_SUFFIX: Final = ".part"
 # Rows centred at a time while feeding Annoy: bounds the extra memory of a 1M-item slot.
 _CHUNK_ROWS: Final = 8192
-# Similarities held at once while matching library pieces to the catalog (256 MB).
-_MATCH_FLOATS: Final = 64 * 2**20
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -340,15 +339,12 @@ class IndexBuilder:
             np.concatenate([keys for keys, _ in self._labelled]) if self._labelled else np.zeros(0, np.int64)
         )
         codes = np.concatenate([c for _, c in self._labelled]) if self._labelled else np.zeros(0, np.uint16)
-        order = np.argsort(labelled, kind="stable")
         for slot in SLOTS:
             if count_name(CATALOG, slot) in counts:
                 keys = np.load(part / f"{index_name(CATALOG, slot)}.keys.npy")
+                at = positions_of(labelled, keys)
                 found = np.zeros(len(keys), dtype=np.uint16)  # 0: "" (no word)
-                if len(order):
-                    at = np.minimum(np.searchsorted(labelled[order], keys), len(order) - 1)
-                    hit = labelled[order][at] == keys
-                    found[hit] = codes[order][at][hit]
+                found[at >= 0] = codes[at[at >= 0]]
                 np.save(part / f"{index_name(CATALOG, slot)}.labels.npy", found)
 
     def _compat_width(self) -> int:
@@ -391,12 +387,11 @@ def write_piece_matches(
     positions in the catalog keys (-1 where the slot has fewer) and cosines."""
     matches = np.full((len(pieces), PER_PIECE), -1, dtype=np.int32)
     similarities = np.zeros((len(pieces), PER_PIECE), dtype=np.float32)
-    step = max(1, _MATCH_FLOATS // max(len(catalog_keys), 1))
-    for start in range(0, len(pieces), step):
-        block = batch_product(np.asarray(pieces[start : start + step]), catalog)
-        best = top_columns(block, catalog_keys, PER_PIECE, batch=True)
-        matches[start : start + step, : best.shape[1]] = best
-        similarities[start : start + step, : best.shape[1]] = np.take_along_axis(block, best, axis=1)
+    search = ItemSearch(np.asarray(catalog), catalog_keys, exact_up_to=len(catalog_keys))  # exact
+    for rows in search.batches(np.asarray(pieces)):
+        found = search.best(np.asarray(pieces[rows]), PER_PIECE)
+        matches[rows, : found.columns.shape[1]] = found.columns
+        similarities[rows, : found.columns.shape[1]] = found.scores
     name = index_name(LIBRARY, slot)
     np.save(part / f"{name}.matches.npy", matches)
     np.save(part / f"{name}.match_similarities.npy", similarities)

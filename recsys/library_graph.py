@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from .arrays import positions_of
 from .slots import SLOTS, check_slot
 
 OUTFITS_FILE: Final = "library_outfits.npy"
@@ -78,7 +79,7 @@ class LibraryGraph:
 
     def item_outfits(self, item_keys: NDArray[np.int64]) -> sparse.csr_matrix:
         """(items x outfits) 1 where the outfit holds the item, for items in the given order."""
-        position = _positions(item_keys, self.rows[:, 1])
+        position = positions_of(item_keys, self.rows[:, 1])
         held = position >= 0
         return sparse.csr_matrix(
             (np.ones(int(held.sum())), (position[held], self._outfit_column[held])),
@@ -88,18 +89,9 @@ class LibraryGraph:
     def outfit_pieces(self, slot: str, piece_keys: NDArray[np.int64]) -> sparse.csr_matrix:
         """(outfits x pieces) 1 where the outfit holds the piece of `slot`, pieces in the given order."""
         of_slot = self.rows[:, 2] == SLOTS.index(check_slot(slot))
-        position = _positions(piece_keys, self.rows[of_slot, 1])
+        position = positions_of(piece_keys, self.rows[of_slot, 1])
         held = position >= 0
         return sparse.csr_matrix(
             (np.ones(int(held.sum())), (self._outfit_column[of_slot][held], position[held])),
             shape=(len(self.outfits), len(piece_keys)),
         )
-
-
-def _positions(keys: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Position of each wanted key in `keys` (-1 where absent)."""
-    if not len(keys):
-        return np.full(len(wanted), -1, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
-    return np.where(keys[order][at] == wanted, order[at], -1).astype(np.int64)

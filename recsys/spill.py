@@ -10,6 +10,8 @@ from typing import BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import positions_of
+
 
 class RowSpill:
     """Keyed float32 rows of one width, appended in blocks to `path` (the keys stay in memory:
@@ -50,21 +52,14 @@ class RowSpill:
     ) -> NDArray[np.float32]:
         """The rows of `keys`, in their order, into `out` (a new array by default; a memory-mapped
         file for a big slot); a zero row for a key never appended."""
-        own = self.keys()
-        order = np.argsort(own, kind="stable")
+        rows = positions_of(self.keys(), np.asarray(keys, dtype=np.int64))
         stored = self.rows()
         found = np.zeros((len(keys), self.width), dtype=np.float32) if out is None else out
         found[:] = 0.0
-        if not len(own):
-            return found
-        at = np.searchsorted(own[order], keys)
-        at = np.minimum(at, len(own) - 1)
-        present = own[order][at] == keys
-        rows = order[at]
         for start in range(0, len(keys), block):  # a block of random reads at a time
-            part = slice(start, start + block)
-            hit = present[part]
-            found[part][hit] = stored[rows[part][hit]]
+            part = rows[start : start + block]
+            hit = part >= 0
+            found[start : start + block][hit] = stored[part[hit]]
         return found
 
     def close(self) -> None:
