@@ -229,7 +229,8 @@ def folder_mb(folder: Path) -> float:
 def recall(db: str, build_dir: Path, queries: int, seed: int) -> dict[str, float]:
     """Recall@10 against exact search, in the largest slot, of the searches behind answers: the
     catalog items like a catalog item (`similar`: the build's stored list), like a library piece
-    (a library path's end: the build's stored matches), and Annoy's as configured (text search)."""
+    (a library path's end: the build's stored matches), and Annoy's as configured (text search).
+    A build of the code before stored answers served `similar` from that Annoy search."""
     index = IndexSet.load(build_dir)
     slot = max(index.slots(CATALOG), key=lambda s: index.count(CATALOG, s))
     with psycopg.connect(f"{SERVER}/{db}") as conn:
@@ -249,16 +250,20 @@ def recall(db: str, build_dir: Path, queries: int, seed: int) -> dict[str, float
     rng = random.Random(seed)
     found: dict[str, list[float]] = {"similar": [], "library_piece": [], "annoy": []}
     slot_keys = index.keys(CATALOG, slot)
+    answers = getattr(index, "answers", None)
     for row in rng.sample(range(len(catalog_keys)), min(queries, len(catalog_keys))):
         key = int(catalog_keys[row])
         scores = centred @ centred[row]
         scores[row] = -np.inf
         exact = catalog_keys[np.argsort(-scores)[:RECALL_K]]
-        stored = index.answers.similar(slot, index.row_of(CATALOG, slot, key) or 0)
-        if stored is not None:
-            found["similar"].append(_overlap(slot_keys[stored[0][:RECALL_K]], exact))
         got, _ = index.search(CATALOG, slot, raw[row], RECALL_K, exclude=[key])
         found["annoy"].append(_overlap(got, exact))
+        if answers is None:  # code before stored answers: `similar` was this Annoy search
+            found["similar"].append(found["annoy"][-1])
+            continue
+        stored = answers.similar(slot, index.row_of(CATALOG, slot, key) or 0)
+        if stored is not None:
+            found["similar"].append(_overlap(slot_keys[stored[0][:RECALL_K]], exact))
     pieces = index.keys(LIBRARY, slot).tolist()
     for piece in rng.sample(pieces, min(queries, len(pieces))):
         vector = index.vector(LIBRARY, slot, piece)

@@ -19,15 +19,17 @@ from numpy.typing import NDArray
 
 from .arrays import batch_product, narrowed, top_columns
 
-# Above this many items a search goes through cells; at or below it, exact.
-EXACT_UP_TO: Final = 150_000
+# Above this many items a search goes through cells; at or below it, exact. A search through cells
+# scores some 16k items a query, so exact search of a slot this size costs only ~3x that.
+EXACT_UP_TO: Final = 50_000
 # Items per cell, about. Each query probes its PROBE best cells; the queries that share a best cell
 # are scored together against the cells they probe, at most _UNION * PROBE of them (the most
-# probed): some 30k items of a 267k slot. On a synthetic 267k x 640 slot (clustered like garments)
-# that found 0.966 of the exact 10 best, 6.9x faster than exact search (figures in the issue-8
-# note; bench/bench_scale.py measures recall on real-like data).
+# probed): some 16k items of a 267k slot. On a synthetic 267k x 640 slot (clustered like garments)
+# that found 0.991 of the exact 10 best, 12x faster than exact search; probing 32 found no more
+# (0.989) at half the speed (bench/bench_nearest.py, issue-8 note; bench/bench_scale.py measures
+# recall on real-like data).
 CELL_SIZE: Final = 256
-PROBE: Final = 32
+PROBE: Final = 16
 _UNION: Final = 4
 # Scores held at once while searching exactly (256 MB).
 _BATCH_FLOATS: Final = 64 * 2**20

@@ -245,25 +245,23 @@ def _rank(
     item_scores = np.bincount(item_of_row, weights=scores)
     top = np.lexsort((unique_items, -item_scores))[:k]  # ties: lower key first
 
-    # Supporting outfits of the top items only: sum each outfit's paths, strongest first.
+    # Supporting outfits of the top items only: sum each outfit's paths, strongest first. A (rank,
+    # outfit) pair is one int64 (rank * span + outfit): a 1-D unique, far cheaper than unique rows.
     rank_of_item = np.full(len(unique_items), -1, dtype=np.int64)
     rank_of_item[top] = np.arange(len(top))
     row_rank = rank_of_item[item_of_row.reshape(-1)]
     in_top = row_rank >= 0
-    pairs, pair_of_row = np.unique(
-        np.stack([row_rank[in_top], outfits[in_top]], axis=1), axis=0, return_inverse=True
-    )
+    span = int(outfits.max(initial=0)) + 1
+    pairs, pair_of_row = np.unique(row_rank[in_top] * span + outfits[in_top], return_inverse=True)
     support = np.bincount(pair_of_row.reshape(-1), weights=scores[in_top])
-    order = np.lexsort((pairs[:, 1], -support, pairs[:, 0]))
-    outfits_by_rank: list[list[int]] = [[] for _ in top]
-    for rank, outfit in pairs[order].tolist():
-        outfits_by_rank[rank].append(outfit)
+    pair_rank, pair_outfit = np.divmod(pairs, span)
+    order = np.lexsort((pair_outfit, -support, pair_rank))
+    bounds = np.searchsorted(pair_rank[order], np.arange(len(top) + 1)).tolist()
+    by_rank = pair_outfit[order].tolist()
 
     return [
-        Suggestion(
-            catalog_item=int(unique_items[item]),
-            score=float(item_scores[item]),
-            outfits=tuple(outfits_by_rank[rank]),
+        Suggestion(catalog_item=key, score=score, outfits=tuple(by_rank[bounds[rank] : bounds[rank + 1]]))
+        for rank, (key, score) in enumerate(
+            zip(unique_items[top].tolist(), item_scores[top].tolist(), strict=True)
         )
-        for rank, item in enumerate(top.tolist())
     ]
