@@ -239,7 +239,7 @@ class ReachedScores:
     Whatever the catalog's size, a path ends on one of a library piece's few nearest catalog items,
     so one slot pair's reachable items are a fixed set of a few thousand. Their vectors are read
     once, and a block of queries meets them in one product. Gathering each (query, item) pair's
-    vector instead read thousands of rows a query: a third of a 1M build's time.
+    vector instead read thousands of rows a query: a third of a 1M build's slot-pair time.
     """
 
     def __init__(self, items: NDArray[np.float32], reachable: NDArray[np.int64]) -> None:
@@ -360,7 +360,8 @@ def write_answers(
         keys, vectors = catalog_vectors(slot)
         if len(keys):
             _write_similar(out, slot, keys, vectors)
-    searches: dict[str, ItemSearch] = {}  # the compatibility vectors' cells, one per wanted slot
+    # Per wanted slot: its compatibility vectors' search, and the scores of the items paths reach.
+    searches: dict[str, tuple[ItemSearch, ReachedScores]] = {}
     for done, (slot, wanted) in enumerate(pairs, len(SLOTS)):
         if progress is not None:
             progress(done, steps)
@@ -376,9 +377,12 @@ def write_answers(
         search = reached_scores = None
         if pair_weight is not None and wanted_compat is not None:
             if wanted not in searches:
-                searches[wanted] = ItemSearch(np.asarray(wanted_compat), wanted_keys)
-            search = searches[wanted]
-            reached_scores = ReachedScores(search.items, to_catalog.indices.astype(np.int64))
+                items = np.asarray(wanted_compat)
+                searches[wanted] = (
+                    ItemSearch(items, wanted_keys),
+                    ReachedScores(items, to_catalog.indices.astype(np.int64)),
+                )
+            search, reached_scores = searches[wanted]
         shape = (len(query_keys), depth)
         name = f"{slot}__{wanted}"
         columns = new_array(out / f"{name}.npy", np.int32, shape, -1)
