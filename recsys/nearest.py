@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from .arrays import batch_product, narrowed, top_columns
 
 # Above this many items a search goes through cells; at or below it, exact. A search through cells
-# scores some 16k items a query, so exact search of a slot this size costs only ~3x that.
-EXACT_UP_TO: Final = 50_000
+# scores some 16k items a query, so exact search of a slot this size costs only ~2.5x that; a 100k
+# catalog (34k tops) is still searched exactly, a 1M one's shoes (49k) no longer.
+EXACT_UP_TO: Final = 40_000
 # Items per cell, about. Each query probes its PROBE best cells; the queries that share a best cell
 # are scored together against the cells they probe, at most _UNION * PROBE of them (the most
 # probed): some 16k items of a 267k slot. On a synthetic 267k x 640 slot (clustered like garments)
