@@ -435,9 +435,7 @@ def _write_similar(out: Path, slot: str, keys: NDArray[np.int64], vectors: NDArr
     similarities.flush()
 
 
-def _slot_outfit_weights(
-    paths: LibraryPaths, slot: str, queries: NDArray[np.float32]
-) -> sparse.csr_matrix:
+def _slot_outfit_weights(paths: LibraryPaths, slot: str, queries: NDArray[np.float32]) -> sparse.csr_matrix:
     """B of every catalog item of `slot` (a few dozen outfits a row), worked out a block at a time."""
     blocks = [paths.outfit_weights(slot, np.asarray(queries[rows])) for rows in _batches(len(queries), 1)]
     return sparse.vstack(blocks, format="csr")
