@@ -181,6 +181,22 @@ def populate(source: str, db: str, size: int, noise: float, seed: int) -> dict[s
         )
 
 
+def reuse(db: str, size: int) -> dict[str, int]:
+    """The scratch database a previous run populated, as it is (its builds dropped); its catalog's
+    items per slot. Refuses one of another size."""
+    with psycopg.connect(f"{SERVER}/{db}", autocommit=True) as conn:
+        counts = dict(
+            conn.execute(
+                "SELECT c.slot, count(*) FROM outfits_catalogitem i "
+                "JOIN outfits_category c ON c.id = i.category_id GROUP BY c.slot"
+            ).fetchall()
+        )
+        if sum(counts.values()) != size:
+            sys.exit(f"{db} holds {sum(counts.values())} catalog items, not {size}: populate it again")
+        conn.execute("DELETE FROM outfits_indexbuild")
+    return counts
+
+
 def _newest_spec(conn: psycopg.Connection[Any]) -> str:
     row = conn.execute(
         "SELECT model_spec FROM outfits_imageanalysis WHERE status = 'ok' AND look_id IS NULL "
@@ -214,9 +230,12 @@ def run_measured(command: Sequence[str], env: dict[str, str]) -> tuple[float, fl
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        sys.exit(f"{' '.join(command)} failed ({process.returncode})")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    seconds, peak = time.perf_counter() - started, usage.ru_maxrss / 1024
+    if process.returncode:  # -9: the out-of-memory killer, most likely
+        sys.exit(
+            f"{' '.join(command)} failed ({process.returncode}) after {seconds:.0f} s, peak {peak:.0f} MB"
+        )
+    return seconds, peak
 
 
 def folder_mb(folder: Path) -> float:
@@ -442,9 +461,16 @@ def main() -> None:
     parser.add_argument(
         "--no-cached", dest="cached", action="store_false", help="skip the pass with the answer cache warmed"
     )
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="build on the scratch database a previous run populated at this size (one size)",
+    )
     parser.add_argument("--label", default="", help="what code this is (printed and stored)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args()
+    if args.reuse_db and len(args.sizes) != 1:
+        sys.exit("--reuse-db builds on one populated size: give one --sizes")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: run bin/bench-scale, which installs it")
 
@@ -462,7 +488,11 @@ def main() -> None:
             "TRANSFORMERS_OFFLINE": "1",
         }
         started = time.perf_counter()
-        counts = populate(args.source, args.db, size, args.noise, args.seed)
+        counts = (
+            reuse(args.db, size)
+            if args.reuse_db
+            else populate(args.source, args.db, size, args.noise, args.seed)
+        )
         populate_s = time.perf_counter() - started
         local = env | {"DJANGO_SETTINGS_MODULE": "config.settings.local", "CELERY_TASK_ALWAYS_EAGER": "1"}
         # The source may have been filled by older code: bring the copy to this code's schema.

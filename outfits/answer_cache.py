@@ -36,11 +36,16 @@ def _analysis_changed(instance: ImageAnalysis, **_: Any) -> None:
         catalog_changed()
 
 
+def version() -> int:
+    """The catalog version: bumped by every write to what answers are made from."""
+    return int(cache.get(VERSION_KEY, 0))
+
+
 def key(request: Request, build_id: str) -> str:
     """The cache key of this request's answer under the active build and catalog version."""
-    version = cache.get(VERSION_KEY, 0)
+    current = version()
     asked = f"{request.get_host()}\n{request.path}\n{sorted(request.query_params.lists())}"
-    return f"answers:{build_id}:{version}:{hashlib.sha256(asked.encode()).hexdigest()}"
+    return f"answers:{build_id}:{current}:{hashlib.sha256(asked.encode()).hexdigest()}"
 
 
 def get(cache_key: str) -> Any:

@@ -47,27 +47,30 @@ def current(index: IndexSet) -> FreshItems | None:
     """The catalog items analysed since `index` was built, ready to merge into answers (None: none),
     with the vectors of the compatibility model the build holds: every caller reads the same ones."""
     build_id, spec = index.manifest.build_id, index.manifest.model_spec
-    rows = _since(build_id, spec)
-    if rows is None:
-        return None
-    version = _version(build_id, rows)
+    version = _recent_version(build_id)
+    if version is None:  # ask the database (a queryset costs half a millisecond to build: not always)
+        rows = _since(build_id, spec)
+        if rows is None:
+            return None
+        version = _ask_version(build_id, rows)
     if not version[1]:
         return None
     with _lock:
         if version not in _loaded:
+            rows = _since(build_id, spec)
             _loaded.clear()  # one build and one version at a time
-            _loaded[version] = _load(index, build_compat_model(index), rows)
+            _loaded[version] = None if rows is None else _load(index, build_compat_model(index), rows)
         return _loaded[version]
 
 
 _asked: tuple[float, tuple[str, int, datetime | None]] | None = None
 
 
-def _version(build_id: str, rows: QuerySet[ImageAnalysis]) -> tuple[str, int, datetime | None]:
-    """(build, how many fresh items, the newest change): asked of the database at most every
-    CTL_ACTIVE_BUILD_TTL seconds per process, as the active build is (a fresh item shows that
-    much later; a sold-out or deleted one still drops out at once: the filters read the database)."""
-    global _asked
+def _recent_version(build_id: str) -> tuple[str, int, datetime | None] | None:
+    """(build, how many fresh items, the newest change) as asked of the database in the last
+    CTL_ACTIVE_BUILD_TTL seconds by this process, as the active build is (a fresh item shows that
+    much later; a sold-out or deleted one still drops out at once: the filters read the database);
+    None when it must be asked again."""
     asked = _asked
     if (
         asked is not None
@@ -75,6 +78,11 @@ def _version(build_id: str, rows: QuerySet[ImageAnalysis]) -> tuple[str, int, da
         and time.monotonic() - asked[0] < settings.CTL_ACTIVE_BUILD_TTL
     ):
         return asked[1]
+    return None
+
+
+def _ask_version(build_id: str, rows: QuerySet[ImageAnalysis]) -> tuple[str, int, datetime | None]:
+    global _asked
     seen = rows.aggregate(n=Count("id"), last=Max("updated_at"))
     version = (build_id, int(seen["n"]), seen["last"])
     _asked = (time.monotonic(), version)

@@ -17,9 +17,9 @@ serializers and the demo's templates render those same rows.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Final
 
 import numpy as np
@@ -38,7 +38,7 @@ from recsys.rank.complete import (
     finish_slot,
     rank_candidates,
 )
-from recsys.rank.filters import CatalogFacts, ShopFilters
+from recsys.rank.filters import ShopFilters
 from recsys.rank.policy import EVERY_PATH, FACTS_FIRST, candidate_pool, outfit_wanted_slots, wanted_slots
 from recsys.rank.reasons import MAX_OUTFITS, PairCounts
 from recsys.slots import CATALOG
@@ -46,7 +46,7 @@ from recsys.suggest import Suggestion
 from recsys.suggest import complete_the_look as library_ranking
 from vision.labels import catalogued_attributes
 
-from . import fresh_items, selectors, stored_answers
+from . import fresh_items, selectors, shown_items, stored_answers
 from .compat import Blob, build_compat_model, garment_attributes, garment_inputs, likeliest
 from .models import (
     CatalogItem,
@@ -58,6 +58,7 @@ from .models import (
     QualityVerdict,
     embedding_vector,
 )
+from .shown_items import ShownItem
 
 # The attribute a reason names: the predicted colour ("navy", "camel") reads as a stylist speaks.
 REASON_ATTRIBUTE: Final = "colour"
@@ -69,15 +70,35 @@ class MethodUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class LiveInputs:
+    """What the live ranking reads of a garment (an answer stored by the build reads neither)."""
+
+    embedding: np.ndarray  # raw image embedding under the index's image model
+    compat_row: tuple[Blob, Blob, dict[str, str]]  # what the compatibility model reads
+
+
+@dataclass(frozen=True)
 class ShopperGarment:
     """One garment the shopper has: a catalog item, or an analysed photo."""
 
-    embedding: np.ndarray  # raw image embedding under the index's image model
     slot: str
     type_name: str
     colour: str  # predicted, for reasons ("" when unknown)
-    compat_row: tuple[Blob, Blob, dict[str, str]]  # what the compatibility model reads
+    # Read on first use: a catalog item the build answered needs no analysis read.
+    live_inputs: Callable[[], LiveInputs]
     catalog_item: int | None = None
+
+    @cached_property
+    def _live(self) -> LiveInputs:
+        return self.live_inputs()
+
+    @property
+    def embedding(self) -> np.ndarray:
+        return self._live.embedding
+
+    @property
+    def compat_row(self) -> tuple[Blob, Blob, dict[str, str]]:
+        return self._live.compat_row
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,8 @@ class Answer:
     model_spec: str
     build_id: str
     slots: tuple[SlotAnswer, ...]
+    # What the rows show of the candidates, read with their facts (suggestion_rows reads the rest).
+    shown: Mapping[int, ShownItem] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def empty_slots(self) -> dict[str, str]:
@@ -124,47 +147,92 @@ class Answer:
 # --- The shopper's garments ----------------------------------------------------------------------
 
 
-def catalog_garments(items: Sequence[CatalogItem], *, model_spec: str) -> list[ShopperGarment]:
-    """The shopper's catalog items as garments, in the order given; NotAnalysed if one is not yet."""
-    rows = {
-        row[0]: row
-        for row in ImageAnalysis.objects.filter(
-            catalog_item__in=[item.pk for item in items],
-            model_spec=model_spec,
-            status="ok",
-            embedding__isnull=False,
-        ).values_list("catalog_item_id", "embedding", "text_embedding", "attributes")
+def catalog_garments(
+    items: Sequence[CatalogItem], *, model_spec: str, index: IndexSet | None = None
+) -> list[ShopperGarment]:
+    """The shopper's catalog items as garments, in the order given; NotAnalysed if one is not yet.
+
+    With the active build (`index`), an item it holds and that was not analysed again since needs
+    no read now: its colour is the build's, and its analysis is read (one query for all the items)
+    only if the live path ranks. The others' analyses are read at once."""
+    fresh = fresh_items.current(index) if index is not None else None
+    built = {
+        item.pk
+        for item in items
+        if index is not None
+        and index.row_of(CATALOG, item.category.slot, item.pk) is not None
+        and (fresh is None or item.pk not in fresh)
     }
+    analyses = _CatalogAnalyses(items, model_spec)
+    if len(built) < len(items):
+        analyses.read()
     garments = []
     for item in items:
-        if item.pk not in rows:
-            raise selectors.NotAnalysed(
-                f"item {item.external_id} has not been analysed with {model_spec} yet"
-            )
-        _, image, text, predicted = rows[item.pk]
         category = item.category
-        family = category.parent.name if category.parent is not None else ""
+        colour = (
+            index.label(category.slot, item.pk)
+            if index is not None and item.pk in built
+            else likeliest(analyses.predicted(item.pk).get(REASON_ATTRIBUTE))
+        )
         garments.append(
             ShopperGarment(
-                embedding=embedding_vector(image or b""),
                 slot=category.slot,
                 type_name=category.name,
-                colour=likeliest((predicted or {}).get(REASON_ATTRIBUTE)),
-                compat_row=(
-                    image,
-                    text,
-                    garment_attributes(
-                        category.slot,
-                        family,
-                        category.name,
-                        predicted or {},
-                        catalogued_attributes(item.attributes or {}, gender=item.gender),
-                    ),
-                ),
+                colour=colour,
+                live_inputs=partial(analyses.live_inputs, item),
                 catalog_item=item.pk,
             )
         )
     return garments
+
+
+class _CatalogAnalyses:
+    """The analyses of a request's catalog items under one model spec, read in one query when
+    first needed."""
+
+    def __init__(self, items: Sequence[CatalogItem], model_spec: str) -> None:
+        self._items, self._spec = items, model_spec
+        self._rows: dict[int, tuple[Blob, Blob, dict[str, Any]]] | None = None
+
+    def read(self) -> dict[int, tuple[Blob, Blob, dict[str, Any]]]:
+        if self._rows is None:
+            self._rows = {
+                key: (image, text, predicted or {})
+                for key, image, text, predicted in ImageAnalysis.objects.filter(
+                    catalog_item__in=[item.pk for item in self._items],
+                    model_spec=self._spec,
+                    status="ok",
+                    embedding__isnull=False,
+                ).values_list("catalog_item_id", "embedding", "text_embedding", "attributes")
+            }
+            for item in self._items:
+                if item.pk not in self._rows:
+                    raise selectors.NotAnalysed(
+                        f"item {item.external_id} has not been analysed with {self._spec} yet"
+                    )
+        return self._rows
+
+    def predicted(self, key: int) -> dict[str, Any]:
+        return self.read()[key][2]
+
+    def live_inputs(self, item: CatalogItem) -> LiveInputs:
+        image, text, predicted = self.read()[item.pk]
+        category = item.category
+        family = category.parent.name if category.parent is not None else ""
+        return LiveInputs(
+            embedding=embedding_vector(image or b""),
+            compat_row=(
+                image,
+                text,
+                garment_attributes(
+                    category.slot,
+                    family,
+                    category.name,
+                    predicted,
+                    catalogued_attributes(item.attributes or {}, gender=item.gender),
+                ),
+            ),
+        )
 
 
 def photo_garment(analysis: GarmentReading, *, slot: str) -> ShopperGarment:
@@ -175,16 +243,19 @@ def photo_garment(analysis: GarmentReading, *, slot: str) -> ShopperGarment:
     same_slot = category is not None and category.slot == slot and category.level == "type"
     type_name = category.name if same_slot and category is not None else ""
     family = category.parent.name if same_slot and category is not None and category.parent else ""
-    return ShopperGarment(
+    inputs = LiveInputs(
         embedding=analysis.vector(),
-        slot=slot,
-        type_name=type_name,
-        colour=likeliest(predicted.get(REASON_ATTRIBUTE)),
         compat_row=(
             analysis.embedding,
             analysis.text_embedding,
             garment_attributes(slot, family, type_name, predicted),
         ),
+    )
+    return ShopperGarment(
+        slot=slot,
+        type_name=type_name,
+        colour=likeliest(predicted.get(REASON_ATTRIBUTE)),
+        live_inputs=lambda: inputs,
     )
 
 
@@ -217,7 +288,7 @@ def suggest_for(
     if index is None:
         raise selectors.NoIndex("no index has been built yet")
     spec = index.manifest.model_spec
-    garments = catalog_garments(items, model_spec=spec) + [
+    garments = catalog_garments(items, model_spec=spec, index=index) + [
         look_garment(look, model_spec=spec) for look in looks
     ]
     held = [g.slot for g in garments]
@@ -263,10 +334,16 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
     # a ranking goes deeper only when the filters leave too few of them (one more query).
     rankings = {slot: live.ranking(slot) for slot in query.wanted_slots if slot not in stored}
     first = query.k * FACTS_FIRST
-    facts = _catalog_facts(
+    facts, shown = shown_items.catalog_rows(
         {key for found in stored.values() for key in found.keys[:first].tolist()}
         | {key for ranking in rankings.values() for key in ranking.keys[:ANSWER_DEPTH]}
     )
+
+    def read_facts(keys: set[int]) -> None:
+        more_facts, more_shown = shown_items.catalog_rows(keys - facts.keys())
+        facts.update(more_facts)
+        shown.update(more_shown)
+
     pairs = _library_pairs(index)
     answers = []
     for slot in query.wanted_slots:
@@ -296,7 +373,7 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
                     **options,
                 )
                 if answer is None:  # the rest's facts, one more query
-                    facts.update(_catalog_facts(set(keys[first:]) - facts.keys()))
+                    read_facts(set(keys[first:]))
             if answer is None:
                 answer = finish_slot(
                     ranked=keys,
@@ -318,11 +395,11 @@ def suggest(index: IndexSet, garments: Sequence[ShopperGarment], query: SuggestQ
                 )
                 answer = finish(complete=len(ranking.keys) <= ANSWER_DEPTH, **options)
                 if answer is None:  # deeper: the facts of every candidate
-                    facts.update(_catalog_facts(set(ranking.keys) - facts.keys()))
+                    read_facts(set(ranking.keys))
                     answer = finish(complete=True, **options)
         assert answer is not None
         answers.append(answer)
-    return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers))
+    return Answer(method, index.manifest.model_spec, index.manifest.build_id, tuple(answers), shown)
 
 
 class _Live:
@@ -444,22 +521,6 @@ def _compat_scores(
     return scores
 
 
-def _catalog_facts(keys: set[int]) -> dict[int, CatalogFacts]:
-    return {
-        pk: CatalogFacts(
-            key=pk,
-            type_name=type_name,
-            in_stock=in_stock,
-            price=float(price) if price is not None else None,
-            gender=gender,
-            brand=brand,
-        )
-        for pk, type_name, in_stock, price, gender, brand in CatalogItem.objects.filter(
-            pk__in=keys
-        ).values_list("pk", "category__name", "in_stock", "price", "gender", "brand")
-    }
-
-
 def _diversity_vectors(
     index: IndexSet, fresh: FreshItems | None, slot: str, keys: Sequence[int]
 ) -> np.ndarray:
@@ -519,29 +580,22 @@ class SuggestionRow:
 
     slot: str
     score: float
-    item: CatalogItem
+    item: ShownItem
     outfits: list[Mapping[str, Any]]  # id, external_id, source of each supporting library outfit
     matches: list[str]
 
 
-# What a suggestion shows of its item (the API's SuggestedItemSerializer, the demo): loading no
-# more keeps timestamps and attributes off the busiest path.
-_SHOWN_FIELDS = ("id", "external_id", "title", "brand", "price", "in_stock", "link", "image", "category")
-
-
-def suggestion_rows(plain: Sequence[Mapping[str, Any]]) -> list[SuggestionRow]:
+def suggestion_rows(
+    plain: Sequence[Mapping[str, Any]], shown: Mapping[int, ShownItem] | None = None
+) -> list[SuggestionRow]:
     """Attach catalog items and outfit references to plain rows (Answer.as_json()["suggestions"]),
-    keeping their order; a row whose item was deleted since is left out. Two queries."""
-    items = (
-        CatalogItem.objects.select_related("category")
-        .only(*_SHOWN_FIELDS)
-        .in_bulk([row["catalog_item"] for row in plain])
-    )
-    outfit_ids = {outfit for row in plain for outfit in row.get("outfits", ())}
-    outfits = {
-        row["id"]: row
-        for row in LibraryOutfit.objects.filter(pk__in=outfit_ids).values("id", "external_id", "source")
-    }
+    keeping their order; a row whose item was deleted since is left out. `shown`: the items the
+    answer read already (Answer.shown); the others take one query."""
+    items = dict(shown or {})
+    missing = {row["catalog_item"] for row in plain} - items.keys()
+    if missing:
+        items.update(shown_items.catalog_rows(missing)[1])
+    outfits = shown_items.outfit_refs({outfit for row in plain for outfit in row.get("outfits", ())})
     return [
         SuggestionRow(
             slot=row["slot"],

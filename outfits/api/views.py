@@ -61,7 +61,7 @@ def _answer_key(request: Request) -> str | None:
 
 def answer_data(answer: suggestions.Answer) -> dict[str, Any]:
     plain = answer.as_json()
-    plain["suggestions"] = suggestions.suggestion_rows(plain["suggestions"])
+    plain["suggestions"] = suggestions.suggestion_rows(plain["suggestions"], answer.shown)
     return plain
 
 

@@ -116,6 +116,10 @@ def test_no_index_yet_is_a_503_that_says_so(storefront: APIClient) -> None:
 def test_an_item_not_analysed_yet_is_a_409(storefront: APIClient) -> None:
     top = _a("top")
     top.analyses.all().delete()
+    # Still in the active build, which answers for it until it is analysed again.
+    assert storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/").status_code == 200
+    top.pk, top.external_id = None, "new-top-not-analysed"
+    top.save()  # a new item: neither analysed nor in the build
     response = storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/")
     assert response.status_code == 409
     assert "analysed" in response.json()["detail"]
