@@ -185,7 +185,7 @@ def reuse(db: str, size: int) -> dict[str, int]:
     """The scratch database a previous run populated, as it is (its builds dropped); its catalog's
     items per slot. Refuses one of another size."""
     with psycopg.connect(f"{SERVER}/{db}", autocommit=True) as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 "SELECT c.slot, count(*) FROM outfits_catalogitem i "
                 "JOIN outfits_category c ON c.id = i.category_id GROUP BY c.slot"

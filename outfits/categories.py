@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db import transaction
 
 from vision import labels
@@ -23,6 +25,18 @@ def myntra_slot(master: str, sub: str, article_type: str) -> Slot:
 def slot_for_category_name(name: str) -> Slot:
     """A category as an evaluation file or API client names it (a slot, or a data set category)."""
     return Slot(labels.slot_for_category_name(name))
+
+
+def recent_tree(max_age: float = 60.0) -> CategoryTree:
+    """A tree shared by one process's calls for up to `max_age` seconds: an analysis worker saves
+    a batch's predicted categories every second or so, and each new tree asked again for every
+    path (a category an editor removes meanwhile is forgotten by the next tree)."""
+    global _recent
+    made, tree = _recent
+    if time.monotonic() - made >= max_age:
+        tree = CategoryTree()
+        _recent = (time.monotonic(), tree)
+    return tree
 
 
 class CategoryTree:
@@ -50,3 +64,6 @@ class CategoryTree:
 
     def slot_root(self, slot: Slot) -> Category:
         return self._node(None, slot.value, Category.Level.SLOT, slot.value)
+
+
+_recent: tuple[float, CategoryTree] = (-float("inf"), CategoryTree())

@@ -23,7 +23,7 @@ from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS, ImpossibleSlot, outfit_wanted_slots
 from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
 
-from . import readings, selectors, suggestions
+from . import readings, selectors, shopper_garments, suggestions
 from .categories import CategoryTree
 from .jobs import claim
 from .models import GarmentRegion, LookRequest
@@ -175,7 +175,7 @@ def _look_result(
         if key not in answers:
             answer = suggestions.suggest(
                 index,
-                [suggestions.photo_garment(p, slot=p.slot) for p in pieces],
+                [shopper_garments.photo_garment(p, slot=p.slot) for p in pieces],
                 suggestions.SuggestQuery(k=look.k, wanted_slots=wanted, method=method),
             )
             answers[key] = answer.as_json()

@@ -28,7 +28,7 @@ from recsys.rank.blend import BlendWeights
 from vision.images import ImageRejected, open_garment_image
 
 from . import answer_cache, build_storage, readings, selectors
-from .categories import CategoryTree
+from .categories import CategoryTree, recent_tree
 from .compat import likeliest
 from .jobs import claim
 from .models import (
@@ -45,7 +45,7 @@ from .models import (
     Slot,
     embedding_vector,
 )
-from .suggestions import REASON_ATTRIBUTE
+from .shopper_garments import REASON_ATTRIBUTE
 from .worker_models import quality_filter, vision_embedder
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
         if images
         else []
     )
-    readings.analyses_save(subject, list(zip(ready, results, strict=True)), spec=spec, tree=CategoryTree())
+    readings.analyses_save(subject, list(zip(ready, results, strict=True)), spec=spec, tree=recent_tree())
     if kind == "catalog" and ready:  # bulk writes send no signals: new photos change answers
         answer_cache.catalog_changed()
     if kind == "library" and todo:

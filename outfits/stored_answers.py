@@ -25,7 +25,7 @@ from recsys.rank.reasons import MAX_OUTFITS
 from recsys.slots import CATALOG
 
 if TYPE_CHECKING:
-    from .suggestions import ShopperGarment
+    from .shopper_garments import ShopperGarment
 
 
 @dataclass(frozen=True)

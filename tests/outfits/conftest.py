@@ -15,7 +15,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from outfits import services
+from outfits import categories, services
 from outfits.importers import import_mango
 from outfits.models import ApiKey, CatalogItem, LibraryItem
 from tests.factories import small_shop
@@ -79,6 +79,12 @@ def live_shop(transactional_db: None, shop_folders: tuple[Path, Path]) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_category_tree() -> None:
+    # A test's categories go with its transaction: the next test must not find them remembered.
+    categories._recent = (-float("inf"), categories.CategoryTree())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from outfits import selectors, stored_answers, suggestions
+from outfits import selectors, shopper_garments, stored_answers, suggestions
 from outfits.models import CatalogItem
 from recsys.rank.complete import Method
 from tests.factories import sell_out
@@ -33,7 +33,7 @@ def test_every_catalog_item_gets_the_stored_answer_it_would_get_live(
         item.pk: _ask(storefront, item)
         for item in items
         if stored_answers.candidates(
-            index, suggestions.catalog_garments([item], model_spec=index.manifest.model_spec),
+            index, shopper_garments.catalog_garments([item], model_spec=index.manifest.model_spec),
             Method(index.manifest.answers_method), 8, ["top", "bottom", "shoes", "bag", "outerwear"], None,
         )
     }  # fmt: skip
@@ -92,7 +92,7 @@ def test_a_stored_answer_reads_the_rest_of_its_facts_before_it_goes_live(
     item = CatalogItem.objects.select_related("category").filter(category__slot="top").order_by("pk")[0]
     model = build_compat_model(index)
     found = stored_answers.candidates(
-        index, suggestions.catalog_garments([item], model_spec=index.manifest.model_spec),
+        index, shopper_garments.catalog_garments([item], model_spec=index.manifest.model_spec),
         Method(index.manifest.answers_method), k, ["bottom"], model.blend if model else None,
     )["bottom"]  # fmt: skip
     first = k * FACTS_FIRST
