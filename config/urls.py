@@ -10,6 +10,10 @@ from outfits import demo_views
 admin.site.site_header = "Complete the look — editors"
 admin.site.site_title = "Complete the look"
 
+# Every API error is JSON, also for a path no view matches.
+handler404 = "outfits.api.errors.not_found"
+handler500 = "outfits.api.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("outfits.api.urls", namespace="api")),

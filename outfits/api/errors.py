@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,3 +46,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif response is not None and isinstance(response.data, list):
         response.data = {"detail": "; ".join(str(item) for item in response.data)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 for a path no view matches (`/api/v1/looks/xyz/`): JSON under /api/, as every
+    other API error; the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"nothing at {request.path}"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500: JSON under /api/ (the error itself is logged, never shown)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "the server failed to answer; the error is logged"}, status=500)
+    return defaults.server_error(request)

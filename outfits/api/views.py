@@ -25,6 +25,7 @@ from ..suggestions import SuggestQuery
 from . import serializers as s
 from .auth import LookUploadThrottle, StorefrontOrEditor
 
+MAX_ITEM_ID = CatalogItem._meta.get_field("external_id").max_length or 120
 ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
 
 
@@ -51,6 +52,23 @@ def suggest_query(data: Mapping[str, Any], *, k: int) -> SuggestQuery:
         ),
         exclude_own_type=data["exclude_own_type"],
     )
+
+
+class ItemIdInPath:
+    """Views with a shop item id in their path: an id is at most 120 characters and holds no control
+    character (a NUL byte reached PostgreSQL as an error, a 500): anything else is a 400."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        external_id = str(kwargs.get("external_id", ""))
+        if len(external_id) > MAX_ITEM_ID or any(ord(c) < 32 or ord(c) == 127 for c in external_id):
+            raise ValidationError(
+                {
+                    "external_id": [
+                        f"an item id is 1 to {MAX_ITEM_ID} characters, none of them control characters"
+                    ]
+                }
+            )
 
 
 def _answer_key(request: Request) -> str | None:
@@ -96,7 +114,7 @@ class CatalogItemList(generics.ListAPIView):
         return queryset
 
 
-class CatalogItemDetail(generics.RetrieveAPIView):
+class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
     serializer_class = s.CatalogItemSerializer
     lookup_field = "external_id"
     queryset = selectors.catalog_items()
@@ -118,7 +136,7 @@ class CatalogBulkUpsert(APIView):
         return Response(s.CatalogBulkResultSerializer(outcome.__dict__).data)
 
 
-class CompleteTheLook(APIView):
+class CompleteTheLook(ItemIdInPath, APIView):
     """The pieces that complete a look around one catalog item, each with its reason: the library
     outfits behind it and the attribute matches the library attests."""
 
@@ -188,7 +206,7 @@ class OutfitComplete(APIView):
         return Response(s.OutfitCompleteSerializer(data, context={"request": request}).data)
 
 
-class SimilarItems(APIView):
+class SimilarItems(ItemIdInPath, APIView):
     """Catalog items of the same slot that look most like this one (sellable ones only)."""
 
     @extend_schema(parameters=[ITEM_ID, s.SimilarQuerySerializer], responses=s.SimilarSerializer)
