@@ -39,3 +39,17 @@ def test_a_path_no_view_matches_elsewhere_is_the_usual_page(anonymous: APIClient
     response = anonymous.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("page_size", ["junk", "0", "-3", "2.5", ""])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(
+    storefront: APIClient, page_size: str
+) -> None:
+    response = storefront.get("/api/v1/items/", {"page_size": page_size})
+    assert response.status_code == 400, response.content
+    assert "page_size" in response.json()["errors"]
+
+
+def test_a_page_size_is_capped_at_the_most_a_page_sends(storefront: APIClient) -> None:
+    assert len(storefront.get("/api/v1/items/", {"page_size": 2}).json()["results"]) == 2
+    assert storefront.get("/api/v1/items/", {"page_size": 100000}).status_code == 200
