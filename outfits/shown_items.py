@@ -56,20 +56,23 @@ def catalog_rows(keys: Iterable[int]) -> tuple[dict[int, CatalogFacts], dict[int
     if not wanted:
         return {}, {}
     items, categories = CatalogItem._meta.db_table, Category._meta.db_table
+    # One array parameter on PostgreSQL; a placeholder per key elsewhere (the demo's SQLite).
+    postgres = connection.vendor == "postgresql"
+    matching = "= ANY(%s)" if postgres else f"IN ({', '.join(['%s'] * len(wanted))})"
     statement = (
         f"SELECT i.id, i.external_id, i.title, i.brand, i.price, i.in_stock, i.link, i.image, "
         f"i.gender, c.name, c.slot FROM {items} i JOIN {categories} c ON c.id = i.category_id "
-        "WHERE i.id = ANY(%s)"
+        f"WHERE i.id {matching}"
     )
     facts: dict[int, CatalogFacts] = {}
     shown: dict[int, ShownItem] = {}
     with connection.cursor() as cursor:
-        cursor.execute(statement, [wanted])
+        cursor.execute(statement, [wanted] if postgres else wanted)
         for key, external_id, title, brand, price, in_stock, link, image, gender, type_name, slot in cursor:
             facts[key] = CatalogFacts(
                 key=key,
                 type_name=type_name,
-                in_stock=in_stock,
+                in_stock=bool(in_stock),
                 price=float(price) if price is not None else None,
                 gender=gender,
                 brand=brand,
@@ -79,8 +82,8 @@ def catalog_rows(keys: Iterable[int]) -> tuple[dict[int, CatalogFacts], dict[int
                 external_id=external_id,
                 title=title,
                 brand=brand,
-                price=price,
-                in_stock=in_stock,
+                price=price if price is None or isinstance(price, Decimal) else Decimal(str(price)),
+                in_stock=bool(in_stock),
                 link=link,
                 image=image or "",
                 slot=slot,
