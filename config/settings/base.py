@@ -199,10 +199,18 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("CTL_THROTTLE_RATE", default="1200/min"),
         "looks": env.str("CTL_LOOKS_THROTTLE_RATE", default="60/min"),
+        # Callers without valid credentials (none, an unknown key, a bad token), per address: the
+        # public schema and docs, and refusals, which cost a key lookup each.
+        "anon": env.str("CTL_ANON_THROTTLE_RATE", default="60/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "outfits.api.errors.exception_handler",
 }
+
+# Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated): the
+# caller's address, which throttles count by when no credentials hold, is read through them
+# (outfits.api.client_address). None by default: the socket's peer is the caller.
+CTL_TRUSTED_PROXIES = env.list("CTL_TRUSTED_PROXIES", default=[])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complete the look API",

@@ -29,7 +29,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Generous limits so tests meet throttling only where they ask for it.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "looks": "100000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "client": "100000/min",
+    "looks": "100000/min",
+    "anon": "100000/min",
+}
 # No collectstatic here: runserver (DEBUG) or the test client serve what they need.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405
 # Tests activate a build and ask at once.

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication
@@ -14,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from ..models import ApiKey
+from .client_address import client_address
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
 
@@ -68,21 +70,36 @@ class StorefrontOrEditor(permissions.BasePermission):
         return is_storefront(request) or is_editor(request)
 
 
+ANON_SCOPE = "anon"
+
+
 class ClientRateThrottle(SimpleRateThrottle):
     """Per API key, per user, else per address: one counter per caller and window, counted
     atomically in the cache (INCR in Redis, one round trip). DRF's own throttle keeps a list of
     every request's time, read, grown and written back whole per request: slow at a storefront's
-    rates, and two processes writing it at once lose counts."""
+    rates, and two processes writing it at once lose counts.
+
+    A caller without valid credentials (none sent, an unknown key, a bad token) is counted per
+    address under the `anon` rate, one counter whatever the view or the key it tried, so rotating
+    made-up keys buys nothing. `count_refused_call` counts the calls DRF refuses before it
+    throttles."""
 
     scope = "client"
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        limit, duration = self.parse_rate(self.rate)
-        key = self.get_cache_key(request, view)
-        if limit is None or duration is None or key is None:
+        request.throttle_counted = True  # type: ignore[attr-defined]
+        ident = self.identity(request)
+        scope = self.scope if ident else ANON_SCOPE
+        ident = ident or f"ip:{self.get_ident(request)}"
+        if scope not in self.THROTTLE_RATES:
+            raise ImproperlyConfigured(f"no throttle rate for scope {scope!r} in DEFAULT_THROTTLE_RATES")
+        # The rate goes with the caller: a known one at its scope's, anyone else at the anon rate.
+        limit, duration = self.parse_rate(self.THROTTLE_RATES[scope])
+        if limit is None or duration is None:
             return True
         now = self.timer()
         window = int(now // duration)
+        key = self.cache_format % {"scope": scope, "ident": ident}
         if _count(f"{key}:{window}", duration + 1) <= limit:
             return True
         self.wait_seconds = (window + 1) * duration - now
@@ -91,14 +108,17 @@ class ClientRateThrottle(SimpleRateThrottle):
     def wait(self) -> float:
         return float(getattr(self, "wait_seconds", 1.0))
 
-    def get_cache_key(self, request: Request, view: Any) -> str:
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
+
+    @staticmethod
+    def identity(request: Request) -> str | None:
+        """The caller's counter when its credentials hold: its API key or its user; else None."""
         if is_storefront(request):
-            ident = f"key:{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user:{request.user.pk}"
-        else:
-            ident = f"ip:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+            return f"key:{request.auth.pk}"
+        if request.user and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return None
 
 
 class LookUploadThrottle(ClientRateThrottle):
@@ -110,6 +130,26 @@ class LookUploadThrottle(ClientRateThrottle):
         if request.method != "POST":
             return True
         return super().allow_request(request, view)
+
+
+REFUSED = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied)
+
+
+def count_refused_call(exc: Exception, context: dict[str, Any]) -> Exception:
+    """DRF asks who is calling (authentication, permissions) before it counts the call, so a 401 or
+    403 from those steps was answered uncounted: wrong keys and missing tokens were free. Count it
+    now, against its address when no credentials hold; over the limit, the answer is the 429 instead.
+    Called by the API's exception handler, so it covers every DRF view."""
+    view, request = context.get("view"), context.get("request")
+    if not isinstance(exc, REFUSED) or view is None or not isinstance(request, Request):
+        return exc
+    if getattr(request, "throttle_counted", False):  # refused after counting (object permissions)
+        return exc
+    try:
+        view.check_throttles(request)
+    except exceptions.Throttled as throttled:
+        return throttled
+    return exc
 
 
 def _count(key: str, ttl: int) -> int:

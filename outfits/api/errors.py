@@ -15,6 +15,7 @@ from vision.images import ImageRejected
 
 from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
 from ..suggestions import MethodUnavailable
+from .auth import count_refused_call
 
 
 class Conflict(exceptions.APIException):
@@ -30,6 +31,7 @@ class Unavailable(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = count_refused_call(exc, context)
     if isinstance(exc, ImageRejected):
         exc = exceptions.ValidationError({"photo": [str(exc)]})
     elif isinstance(exc, DjangoValidationError):
