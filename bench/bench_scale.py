@@ -522,11 +522,12 @@ def main() -> None:
         )
         serve = env | {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_SECRET_KEY": "bench-" + os.urandom(16).hex(),
+            "DJANGO_SECRET_KEY": "bench-" + os.urandom(32).hex(),
             "CACHE_URL": "redis://127.0.0.1:6379/7",
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/7",
             "CTL_THROTTLE_RATE": "100000000/min",
             "DJANGO_SECURE_COOKIES": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # wrk speaks plain HTTP to gunicorn, no proxy
         }
         lines = request_lines(args.db, args.items, args.seed)
         # Two passes: every answer worked out per request (no answer cache), then the answer cache

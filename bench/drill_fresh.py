@@ -72,11 +72,12 @@ def main() -> None:
         "CTL_MEDIA_ROOT": str((args.var / "drill-media").resolve()),  # the new photos; --media is read
         "CTL_MODELS_DIR": str(args.models_dir.resolve()),
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "drill-" + os.urandom(16).hex(),
+        "DJANGO_SECRET_KEY": "drill-" + os.urandom(32).hex(),
         "CACHE_URL": "redis://127.0.0.1:6379/7",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/6",
         "CTL_THROTTLE_RATE": "100000000/min",
         "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # wrk speaks plain HTTP to gunicorn, no proxy
         "CTL_WORKER_PRELOAD": "true",
         "CTL_FRESH_REBUILD_AT": str(args.n * 10),  # the drill times serving beside the build
     }

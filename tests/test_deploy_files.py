@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from config.settings.base import CELERY_TASK_ROUTES
@@ -44,3 +51,61 @@ def test_every_routed_queue_has_a_worker() -> None:
         served |= set(command[command.index("-Q") + 1].split(","))
     assert {route["queue"] for route in CELERY_TASK_ROUTES.values()} <= served
     assert served == set(queues.ALL)
+
+
+def _production(code: str, secret_key: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter on the production settings, as the web image starts."""
+    env = dict(os.environ)
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY=secret_key)
+    env.pop("DJANGO_SECRET_KEY_FILE", None)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    ["", "short-but-not-empty", "django-insecure-" + "k3y" * 20, "a" * 64],
+    ids=["empty", "short", "django-insecure", "too-few-characters"],
+)
+def test_production_refuses_to_start_without_a_real_secret(secret_key: str) -> None:
+    started = _production("import django; django.setup()", secret_key)
+    assert started.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY" in started.stderr
+    assert "at least 50 characters" in started.stderr
+
+
+def test_production_passes_the_deploy_checklist() -> None:
+    checked = _production(
+        "from django.core.management import execute_from_command_line;"
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        secrets.token_urlsafe(50),
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "no issues" in checked.stdout
+
+
+def test_production_redirects_to_https_but_not_the_health_check() -> None:
+    healthcheck = " ".join(_compose()["web"]["healthcheck"]["test"])
+    path = re.search(r"http://127\.0\.0\.1:8000(/[^'\"]*)", healthcheck)
+    assert path is not None
+    probe = _production(
+        "import django, json; django.setup();"
+        "from django.conf import settings; from django.test import RequestFactory;"
+        "from django.middleware.security import SecurityMiddleware;"
+        "security = SecurityMiddleware(lambda request: None);"
+        "requests = RequestFactory(HTTP_HOST='localhost');"
+        "answer = lambda path, **extra: security.process_request(requests.get(path, **extra));"
+        f"print(json.dumps({{'health': answer({path.group(1)!r}) is None,"
+        "'api': getattr(answer('/api/v1/items/'), 'status_code', None),"
+        "'behind_tls': answer('/api/v1/items/', HTTP_X_FORWARDED_PROTO='https') is None,"
+        "'hsts': [settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS]}))",
+        secrets.token_urlsafe(50),
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout.splitlines()[-1]) == {
+        "health": True,
+        "api": 301,
+        "behind_tls": True,
+        "hsts": [31_536_000, True],
+    }
