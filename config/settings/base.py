@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything that may read a body (CSRF reads form posts).
+    "outfits.api.body_limit.RequestBodyLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -118,10 +120,14 @@ STORAGES = {
     },
 }
 
-# Uploads: Django refuses bodies above this before our image checks even run.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CTL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
-CTL_MAX_UPLOAD_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Request bodies: an API request whose body is over this (a look's photo upload, any JSON request)
+# is a JSON 413 before a byte of it is read (outfits.api.body_limit); Django's own form limit and
+# the largest photo are the same number.
+CTL_MAX_UPLOAD_BYTES = env.int("CTL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = CTL_MAX_UPLOAD_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = CTL_MAX_UPLOAD_BYTES
+# The catalog bulk upsert carries up to 500 items with their photos in base64: its own limit.
+CTL_MAX_BULK_BYTES = env.int("CTL_MAX_BULK_BYTES", default=256 * 1024 * 1024)
 CTL_MAX_IMAGE_PIXELS = env.int("CTL_MAX_IMAGE_PIXELS", default=40_000_000)
 
 # --- The recommender -------------------------------------------------------------------------

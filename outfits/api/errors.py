@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from vision.images import ImageRejected
@@ -16,6 +17,7 @@ from vision.images import ImageRejected
 from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
 from ..suggestions import MethodUnavailable
 from .auth import count_refused_call
+from .body_limit import body_too_large
 
 
 class Conflict(exceptions.APIException):
@@ -30,7 +32,7 @@ class Unavailable(exceptions.APIException):
     default_code = "unavailable"
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     exc = count_refused_call(exc, context)
     if isinstance(exc, ImageRejected):
         exc = exceptions.ValidationError({"photo": [str(exc)]})
@@ -40,6 +42,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = Conflict(str(exc))
     elif isinstance(exc, (NoIndex, SearchUnavailable)):
         exc = Unavailable(str(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        # Form fields over Django's limit inside a body the view allows (outfits.api.body_limit
+        # refuses larger bodies before reading them): Django's answer was an HTML 400.
+        return body_too_large(None, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         # Field errors: keep them, and add one sentence a log line or a widget can show.

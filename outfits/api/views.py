@@ -124,6 +124,7 @@ class CatalogBulkUpsert(APIView):
     """Create or update up to 500 catalog items in one all-or-nothing request (editors only)."""
 
     write_permission = "outfits.change_catalogitem"
+    body_limit_setting = "CTL_MAX_BULK_BYTES"  # 500 photos in base64 (outfits.api.body_limit)
 
     @extend_schema(request=s.CatalogBulkUpsertSerializer, responses=s.CatalogBulkResultSerializer)
     def post(self, request: Request) -> Response:
