@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from vision.images import ImageRejected
 
-from . import outfit_photos, selectors, services
+from . import look_photos, outfit_photos, selectors, services
 from .forms import OutfitPhotoUploadForm
 from .models import (
     ApiKey,
@@ -45,11 +45,11 @@ if TYPE_CHECKING:
 
 
 def thumbnail(image: Any, size: int = 72) -> str:
-    if not image:
-        return "—"
-    return format_html(
-        '<img src="{}" style="height:{}px;background:#f2f2f2" loading="lazy">', image.url, size
-    )
+    return thumbnail_at(image.url, size) if image else "—"
+
+
+def thumbnail_at(url: str, size: int = 72) -> str:
+    return format_html('<img src="{}" style="height:{}px;background:#f2f2f2" loading="lazy">', url, size)
 
 
 class SlotFilter(admin.SimpleListFilter):
@@ -250,7 +250,8 @@ class LookRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def photo(self, obj: LookRequest) -> str:
-        return thumbnail(obj.image)
+        url = look_photos.photo_url(obj)
+        return thumbnail_at(url) if url else "—"
 
 
 @admin.register(ApiKey)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from recsys.rank.complete import Method
 from vision.images import ImageRejected
 
-from . import looks, selectors, suggestions
+from . import look_photos, looks, selectors, suggestions
 from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
 
 
@@ -93,8 +93,9 @@ def look_upload(request: HttpRequest) -> HttpResponse:
 
 def look(request: HttpRequest, pk: str) -> HttpResponse:
     """The shopper's photo with a box on every garment found; choosing one (a link per box) shows
-    what completes the look around it. Garments the model could not place are drawn dashed."""
-    shopper_look = get_object_or_404(LookRequest, pk=pk)
+    what completes the look around it. Garments the model could not place are drawn dashed.
+    Only the demo's own looks (made by no storefront key or editor): a look belongs to who made it."""
+    shopper_look = get_object_or_404(LookRequest.objects.filter(api_key=None, user=None), pk=pk)
     result = shopper_look.result or {}
     garments = [_drawn(g, placed=True) for g in result.get("garments", [])]
     unplaced = [_drawn(g, placed=False) for g in result.get("unplaced", [])]
@@ -108,6 +109,7 @@ def look(request: HttpRequest, pk: str) -> HttpResponse:
         "outfits/demo_look.html",
         {
             "look": shopper_look,
+            "photo_url": look_photos.photo_url(shopper_look),
             "width": width,
             "height": height,
             "garments": garments,

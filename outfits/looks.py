@@ -30,6 +30,8 @@ from .models import GarmentRegion, LookRequest
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from recsys.index import IndexSet
     from vision.photo import FoundGarment, PhotoReading
 
@@ -49,8 +51,10 @@ def look_create(
     k: int = 8,
     method: str = "",
     api_key: ApiKey | None = None,
+    user: User | None = None,
 ) -> LookRequest:
-    """Store a shopper's photo and queue its analysis (after commit) on the gpu queue.
+    """Store a shopper's photo (in the private storage) and queue its analysis (after commit) on the
+    gpu queue. The look belongs to `api_key` or `user`, whoever made it (outfits.selectors.looks_for).
 
     The photo is fully decoded here first: a corrupt, truncated or oversized upload is refused with
     ImageRejected and nothing is stored.
@@ -69,6 +73,7 @@ def look_create(
             k=k,
             method=method,
             api_key=api_key,
+            user=user,
         )
         look.image.save(f"{look.id.hex}{suffix}", ContentFile(photo), save=False)
         look.save()

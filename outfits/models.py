@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .look_photos import private_storage
+
 
 class Slot(models.TextChoices):
     """Where a garment sits in an outfit: the unit of "complete the look"."""
@@ -234,7 +236,8 @@ class LookRequest(models.Model):
     Status = JobStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    image = models.ImageField(upload_to="looks/%Y/%m/", max_length=255)
+    # A shopper's own photo: private storage, served by the API only (outfits.look_photos).
+    image = models.ImageField(upload_to="looks/%Y/%m/", storage=private_storage, max_length=255)
     image_sha256 = models.CharField(max_length=64)
     # What the shopper told us about the photo; empty means "work it out".
     garment_slot = models.CharField(max_length=16, choices=Slot.choices, blank=True)
@@ -245,7 +248,12 @@ class LookRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
+    # Who made the look, and so who may read it (outfits.selectors.looks_for): the storefront key, or
+    # the editor; editors read every look.
     api_key = models.ForeignKey("ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -23,9 +24,15 @@ from .models import (
     IndexBuild,
     LibraryOutfit,
     LibraryOutfitItem,
+    LookRequest,
     QualityVerdict,
     embedding_vector,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from .models import ApiKey
 
 _indexes = IndexCache()
 
@@ -73,6 +80,17 @@ def active_index(*, model_spec: str | None = None) -> IndexSet | None:
 def catalog_items() -> QuerySet[CatalogItem]:
     """Catalog items with the category path every view shows (type, family, slot) in one query."""
     return CatalogItem.objects.select_related("category__parent__parent")
+
+
+def looks_for(*, api_key: ApiKey | None, user: User | None) -> QuerySet[LookRequest]:
+    """The looks a caller may read: an editor (staff) every look, a storefront key the looks made
+    with it, anyone else none. A look outside them is not found (a 404, never a 403 that would say
+    it exists)."""
+    if user is not None and user.is_active and user.is_staff:
+        return LookRequest.objects.all()
+    if api_key is not None:
+        return LookRequest.objects.filter(api_key=api_key)
+    return LookRequest.objects.none()
 
 
 def newest_model_spec() -> str | None:

@@ -136,6 +136,25 @@ _MANGO_COLOUR_NAMES: Final = {
     "KHAKI": "khaki", "MARRON": "brown", "CHOCOLATE": "chocolate", "CUERO": "leather brown",
     "VERDE": "green", "BOTELLA": "bottle green", "NARANJA": "orange", "TERRACOTA": "terracotta",
     "MALVA": "mauve", "LILA": "lilac",
+    # The rest of mango-old's names: a name missing here made a title of the colour group (a pearl
+    # blouse was "Grey", a tobacco top "Brown").
+    "GRIS CLARO VIGORE": "light grey marl", "GRIS MEDIO VIGORE": "mid grey marl",
+    "GRIS OSCURO VIGORE": "dark grey marl", "PERLA": "pearl grey", "GUNMETAL": "gunmetal",
+    "TEJANO GRIS": "grey denim", "TEJANO GRIS OSCURO": "dark grey denim", "TEJANO SOFT": "soft-wash denim",
+    "DIRTY OSCURO": "dark dirty-wash denim", "BLEACH": "bleached denim", "BLUEBLACK": "blue-black",
+    "AZUL NOCHE": "midnight blue", "ELECTRICO": "electric blue", "PORCELANA": "porcelain blue",
+    "TURQUESA": "turquoise", "INDIGO": "indigo", "HIELO": "ice white",
+    "AMARILLO PASTEL": "pastel yellow", "AMARILLO FLUOR": "neon yellow", "VAINILLA": "vanilla",
+    "LIMA": "lime", "OCRE": "ochre", "CANELA": "cinnamon", "CURRY": "curry",
+    "AGUA": "aqua", "MENTA": "mint", "VERDE PASTEL": "pastel green", "MANZANA": "apple green",
+    "BILLAR": "billiard green", "MUSGO": "moss green", "ESMERALDA": "emerald",
+    "TABACO": "tobacco", "COGNAC": "cognac", "TOPO": "taupe", "TAUPE": "taupe", "COFFEE": "coffee",
+    "MISTERIO": "dark brown", "COBRE": "copper", "OLIVA": "olive", "CAZA": "hunter khaki",
+    "FRESA": "strawberry", "CEREZA": "cherry", "BERMELLON": "vermilion",
+    "PEACH": "peach", "MANDARINA": "tangerine", "SALMON": "salmon", "PIMENTON": "paprika",
+    "NARANJA PASTEL": "pastel orange",
+    "ROSA LIGHT": "light pink", "ROSA PALO": "blush pink", "ROSA FLUOR": "neon pink", "FUCSIA": "fuchsia",
+    "CHICLE": "bubblegum pink", "GERANIO": "geranium", "MORADO": "purple", "VIOLETA": "violet",
 }  # fmt: skip
 
 # MANGO's fabric codes, in words a shopper uses ("C-COMPLEMENTOS" is the accessories line: no fabric).
@@ -203,9 +222,9 @@ def catalogued_attributes(stored: Mapping[str, str], *, gender: str = "") -> dic
                 "des_line": stored.get("des_line", ""),
             }
         )
-        spec = stored.get("des_color_specification_esp", "").strip().upper()
-        if spec:
-            found["colour"] = _MANGO_COLOUR_NAMES.get(spec, spec.lower())
+        colour = mango_colour({"des_color_specification_esp": stored.get("des_color_specification_esp", "")})
+        if colour:
+            found["colour"] = colour
         return found
     known = _GENDERS.get(gender.strip().lower(), "")
     return {"gender": known} if known else {}
@@ -213,26 +232,33 @@ def catalogued_attributes(stored: Mapping[str, str], *, gender: str = "") -> dic
 
 def garment_words(*, colour: str = "", fabric: str = "", kind: str = "") -> str:
     """A shopper's words for a garment from its labels: "camel woven coat". `fabric` may be one of
-    MANGO's codes (what the attribute head predicts) or a word already."""
+    MANGO's codes (what the attribute head predicts) or a word already; it is left out when the
+    colour says it already ("dark denim jeans", not "dark denim denim jeans")."""
+    colour = colour.strip().lower()
     fabric = fabric.strip()
-    words = (
-        colour.strip().lower(),
-        _MANGO_FABRICS.get(fabric.upper(), "" if fabric.upper() in _MANGO_FABRIC_CODES else fabric.lower()),
-        kind.strip().lower(),
+    fabric_word = _MANGO_FABRICS.get(
+        fabric.upper(), "" if fabric.upper() in _MANGO_FABRIC_CODES else fabric.lower()
     )
-    return " ".join(word for word in words if word)
+    if fabric_word and fabric_word in colour.split():
+        fabric_word = ""
+    return " ".join(word for word in (colour, fabric_word, kind.strip().lower()) if word)
 
 
-def mango_title(row: dict[str, str]) -> str:
+def mango_colour(row: Mapping[str, str]) -> str:
+    """The most specific colour a MANGO row names, in a shopper's words: its colour specification
+    in English ("CAMEL" → "camel"), else that specification as the shop wrote it (a name we have no
+    English for is still the colour, where the group would name another: MANGO files camel under
+    WHITE and black under GREY), and only for a row without one, the colour group."""
+    spec = " ".join(row.get("des_color_specification_esp", "").split()).upper()
+    if spec:
+        return _MANGO_COLOUR_NAMES.get(spec, spec.lower())
+    return row.get("des_agrup_color_eng", "").strip().lower()
+
+
+def mango_title(row: Mapping[str, str]) -> str:
     """A shopper's words for a MANGO product without a title: "camel woven coat".
 
-    The most specific colour the row gives (its colour specification, in English where we know the
-    shop's Spanish name), then the fabric, then the product type.
+    The most specific colour the row gives (`mango_colour`), then the fabric, then the product type.
     """
-    spec = row.get("des_color_specification_esp", "").strip().upper()
-    colour = _MANGO_COLOUR_NAMES.get(spec) or row.get("des_agrup_color_eng", "").strip().lower()
-    fabric = _MANGO_FABRICS.get(row.get("des_fabric", "").strip().upper(), "")
-    kind = (
-        row.get("des_product_type", "").strip().lower() or row.get("des_product_family", "").strip().lower()
-    )
-    return " ".join(part for part in (colour, fabric, kind) if part)
+    kind = row.get("des_product_type", "").strip() or row.get("des_product_family", "").strip()
+    return garment_words(colour=mango_colour(row), fabric=row.get("des_fabric", ""), kind=kind)

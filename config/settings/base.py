@@ -32,6 +32,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 VAR_DIR = Path(env.str("CTL_VAR_DIR", default=str(BASE_DIR / "var")))
 MEDIA_ROOT = Path(env.str("CTL_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Shoppers' own photos (looks) are private: kept apart from MEDIA_ROOT, which /media/ (or the web
+# server or CDN in front) serves to anyone; they are served only through the API (outfits.look_photos).
+PRIVATE_MEDIA_ROOT = Path(env.str("CTL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STATIC_ROOT = Path(env.str("CTL_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
 INDEX_DIR = Path(env.str("CTL_INDEX_DIR", default=str(VAR_DIR / "indexes")))
@@ -101,6 +104,12 @@ USE_TZ = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Shoppers' look photos: nothing serves this folder by address (its storage has no URLs); the API
+    # serves each photo to its owner, or to a browser holding the look's signed link.
+    "private": {
+        "BACKEND": "outfits.look_photos.PrivateFileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT)},
+    },
     # Index builds, published by the index worker and pulled by every web host (outfits.build_storage):
     # a local folder by default; S3-compatible storage with, for one,
     # CTL_BUILD_STORAGE_BACKEND=storages.backends.s3.S3Storage
@@ -244,3 +253,5 @@ LOGGING = {
 # The demo page and serving photos from Django are for the embedded default, not for production.
 CTL_DEMO_PAGE = env.bool("CTL_DEMO_PAGE", default=False)
 CTL_SERVE_MEDIA = env.bool("CTL_SERVE_MEDIA", default=False)
+# How long a look photo's signed link (in the look's image_url) lets a browser fetch it.
+CTL_LOOK_PHOTO_URL_SECONDS = env.int("CTL_LOOK_PHOTO_URL_SECONDS", default=3600)

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from recsys.rank.complete import Method
 from recsys.rank.policy import ImpossibleSlot, wanted_slots
 
+from .. import look_photos
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
 from ..suggestions import DEFAULT_DIVERSITY
 
@@ -396,7 +397,10 @@ class LookCreateSerializer(serializers.Serializer):
 
 
 class LookSerializer(serializers.ModelSerializer):
-    image_url = PhotoUrlField()
+    image_url = serializers.SerializerMethodField(
+        help_text="The shopper's photo: a signed link that works without credentials for "
+        "CTL_LOOK_PHOTO_URL_SECONDS (an hour); read the look again for a fresh one."
+    )
     garment_slot = serializers.SerializerMethodField(
         help_text="The slot of the garment the photo is mostly of: the shopper's word, else the model's."
     )
@@ -426,6 +430,11 @@ class LookSerializer(serializers.ModelSerializer):
 
     def get_result(self, look: LookRequest) -> dict[str, Any] | None:
         return self.context.get("result_payload")
+
+    def get_image_url(self, look: LookRequest) -> str | None:
+        url = look_photos.photo_url(look)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if url and request is not None else url
 
 
 class LibraryItemSerializer(serializers.ModelSerializer):

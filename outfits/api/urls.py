@@ -21,6 +21,7 @@ urlpatterns = [
     path("search/", views.CatalogSearch.as_view(), name="search"),
     path("looks/", views.LookCreate.as_view(), name="look-create"),
     path("looks/<uuid:pk>/", views.LookDetail.as_view(), name="look-detail"),
+    path("looks/<uuid:pk>/photo", views.LookPhoto.as_view(), name="look-photo"),
     path("library/outfits/", views.LibraryOutfitList.as_view(), name="outfit-list"),
     path("library/outfits/<int:pk>/", views.LibraryOutfitDetail.as_view(), name="outfit-detail"),
     # The contract is public; the data behind it is not.

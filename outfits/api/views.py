@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, parsers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -19,11 +23,11 @@ from recsys.rank.complete import Method
 from recsys.rank.filters import ShopFilters
 from recsys.rank.policy import ImpossibleSlot
 
-from .. import answer_cache, looks, selectors, services, suggestions
+from .. import answer_cache, look_photos, looks, selectors, services, suggestions
 from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from ..suggestions import SuggestQuery
 from . import serializers as s
-from .auth import LookUploadThrottle, StorefrontOrEditor
+from .auth import LookUploadThrottle, StorefrontOrEditor, is_editor, is_storefront
 
 MAX_ITEM_ID = CatalogItem._meta.get_field("external_id").max_length or 120
 ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
@@ -186,7 +190,7 @@ class OutfitComplete(APIView):
         if unknown:
             raise ValidationError({"items": [f"no catalog item {', '.join(unknown[:5])}"]})
         wanted_looks = form.validated_data["looks"]
-        looks = LookRequest.objects.in_bulk(wanted_looks)
+        looks = _readable_looks(request).in_bulk(wanted_looks)
         missing = [str(pk) for pk in wanted_looks if pk not in looks]
         if missing:
             raise ValidationError({"looks": [f"no look {', '.join(missing[:5])}"]})
@@ -290,6 +294,7 @@ class LookCreate(APIView):
         form = s.LookCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         photo = form.validated_data["photo"]
+        api_key, user = _caller(request)
         look = looks.look_create(
             photo=photo.read(),
             filename=photo.name or "photo.jpg",
@@ -297,7 +302,8 @@ class LookCreate(APIView):
             wanted_slots=form.validated_data["wanted_slots"],
             k=form.validated_data["k"],
             method=form.validated_data["method"],
-            api_key=request.auth if isinstance(request.auth, ApiKey) else None,
+            api_key=api_key,
+            user=user,
         )
         look.refresh_from_db()  # an eager (embedded) setup has already finished it
         url = reverse("api:look-detail", kwargs={"pk": look.pk}, request=request)
@@ -306,13 +312,64 @@ class LookCreate(APIView):
         )
 
 
+def _caller(request: Request) -> tuple[ApiKey | None, User | None]:
+    """Who asks: a storefront's key, or a signed-in user (who reads every look if an editor)."""
+    return (
+        request.auth if isinstance(request.auth, ApiKey) else None,
+        request.user if isinstance(request.user, User) else None,
+    )
+
+
+def _readable_looks(request: Request) -> QuerySet[LookRequest]:
+    api_key, user = _caller(request)
+    return selectors.looks_for(api_key=api_key, user=user)
+
+
 class LookDetail(APIView):
+    """A look, for the key or editor that made it (and any editor); another key's look is a 404."""
+
     permission_classes = [StorefrontOrEditor]
 
     @extend_schema(responses=s.LookSerializer)
     def get(self, request: Request, pk: str) -> Response:
-        look = get_object_or_404(LookRequest, pk=pk)
+        look = get_object_or_404(_readable_looks(request), pk=pk)
         return Response(look_payload(request, look))
+
+
+class LookPhoto(APIView):
+    """A look's photo (private: never under /media/). For whoever may read the look, by key or token;
+    or for anyone holding the signed, expiring link of the look's `image_url` (a browser's `<img>`
+    cannot send a key)."""
+
+    permission_classes = [AllowAny]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The photo is a file whatever Accept says (an <img> asks for image/*); errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        parameters=[OpenApiParameter(look_photos.SIGNATURE_PARAM, str, description="From image_url.")],
+        responses={(200, "image/*"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, pk: str) -> FileResponse:
+        signature = request.query_params.get(look_photos.SIGNATURE_PARAM)
+        if signature is not None:
+            try:
+                look_photos.check_signature(str(pk), signature)
+            except look_photos.BadSignature as exc:
+                raise PermissionDenied(str(exc)) from exc
+            looks = LookRequest.objects.all()
+        elif is_storefront(request) or is_editor(request):
+            looks = _readable_looks(request)
+        else:
+            raise NotAuthenticated(
+                "send an API key (X-Api-Key) or an editor's token, or use the look's signed image_url"
+            )
+        look = get_object_or_404(looks.exclude(image=""), pk=pk)
+        try:
+            return look_photos.photo_response(look)
+        except FileNotFoundError as exc:
+            raise NotFound("the look's photo is gone") from exc
 
 
 class LibraryOutfitList(generics.ListAPIView):

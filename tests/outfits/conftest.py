@@ -61,7 +61,13 @@ def django_db_setup(
 ) -> Iterator[None]:
     # Fresh files for a fresh database: nothing from an earlier run can leak into this one.
     models = Path(settings.MODELS_DIR)
-    for folder in (settings.MEDIA_ROOT, settings.INDEX_DIR, models / "garment", models / "compat"):
+    for folder in (
+        settings.MEDIA_ROOT,
+        settings.PRIVATE_MEDIA_ROOT,
+        settings.INDEX_DIR,
+        models / "garment",
+        models / "compat",
+    ):
         shutil.rmtree(folder, ignore_errors=True)
     train_tiny_model(*shop_folders)
     with django_db_blocker.unblock():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -43,6 +45,11 @@ def test_upload_shows_the_look_and_bad_files_get_a_message(django_capture_on_com
     assert ok.status_code == 302
     page = client.get(ok["Location"]).content.decode()
     assert "suggestion" in page
+    # The shopper's photo is shown from its signed link, never from /media/.
+    (photo_url,) = set(re.findall(r'(?:href|src)="([^"]*/photo\?sig=[^"]+)"', page))
+    photo = client.get(html.unescape(photo_url))
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert f"/media/{LookRequest.objects.get().image.name}" not in page
     bad = client.post("/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", b"nope", "image/jpeg")})
     assert bad.status_code == 400 and "not an image" in bad.content.decode()
     assert LookRequest.objects.count() == 1

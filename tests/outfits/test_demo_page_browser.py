@@ -84,6 +84,13 @@ def test_a_shopper_uploads_an_outfit_photo_and_chooses_a_garment(
     boxes = browser.find_elements(By.CSS_SELECTOR, "#look-photo a.garment-box rect")
     assert len(boxes) >= 2, browser.page_source[:3000]
     assert all(box.size["width"] > 20 and box.size["height"] > 20 for box in boxes)
+    # The photo under the boxes loads from its private, signed link (no credentials in a browser).
+    loaded: Any = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1], img = new Image();"
+        "img.onload = () => done(img.naturalWidth); img.onerror = () => done(-1);"
+        "img.src = document.querySelector('#look-photo image').getAttribute('href');"
+    )
+    assert loaded > 0, browser.find_element(By.CSS_SELECTOR, "#look-photo image").get_attribute("href")
     browser.save_screenshot(str(tmp_path / "outfit-photo.png"))
     # Choosing another garment shows what completes the look around it.
     links = browser.find_elements(By.CSS_SELECTOR, "#garments a")

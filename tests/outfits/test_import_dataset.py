@@ -191,3 +191,53 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
         call_command("import_dataset", "mango", str(tmp_path), "--role", "library", verbosity=0)
     with pytest.raises(CommandError, match="no outfits"):
         call_command("import_dataset", "myntra", str(tmp_path), "--role", "library", verbosity=0)
+
+
+def test_mango_catalog_titles_name_the_colour_not_its_group(tmp_path: Path) -> None:
+    """MANGO files camel under WHITE and black under GREY: a title is made of the colour's own name."""
+    folder = tmp_path / "mango"
+    (folder / "images").mkdir(parents=True)
+    rows = [  # real mango-old rows, their images generated
+        ("53015744-09", "09", "CAMEL", "WHITE", "T-TRICOT", "Tops", "Sweaters and cardigans", "Sweater"),
+        ("53073709-99", "99", "NEGRO", "GREY", "P-PLANA", "Outerwear", "Jackets", "Blazer"),
+        ("53023045-90", "90", "PERLA", "GREY", "P-PLANA", "Tops", "Shirts", "Blouse"),
+        ("53083714-31", "31", "TABACO", "BROWN", "P-PLANA", "Tops", "Tops", "Top"),
+    ]
+    with (folder / "products.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "cod_modelo_color",
+                "cod_color_code",
+                "des_color_specification_esp",
+                "des_agrup_color_eng",
+                "des_fabric",
+                "des_product_category",
+                "des_product_family",
+                "des_product_type",
+                "des_filename",
+            ]
+        )
+        for item_id, code, spec, group, fabric, category, family, type_ in rows:
+            (folder / "images" / f"{item_id}.jpg").write_bytes(garment_photo(family, type_))
+            writer.writerow(
+                [item_id, code, spec, group, fabric, category, family, type_, f"images/{item_id}.jpg"]
+            )
+    call_command(
+        "import_dataset",
+        "mango",
+        str(folder),
+        "--role",
+        "catalog",
+        "--source",
+        "titles",
+        "--no-analyze",
+        verbosity=0,
+    )
+    titles = dict(CatalogItem.objects.filter(source="titles").values_list("external_id", "title"))
+    assert titles == {
+        "53015744-09": "Camel knit sweater",
+        "53073709-99": "Black woven blazer",
+        "53023045-90": "Pearl grey woven blouse",
+        "53083714-31": "Tobacco woven top",
+    }

@@ -52,8 +52,40 @@ def test_mango_title_uses_the_most_specific_colour() -> None:
         "des_product_type": "Coat",
     }
     assert labels.mango_title(row) == "camel woven coat"
-    # An unknown Spanish name falls back to the colour group.
-    assert labels.mango_title(row | {"des_color_specification_esp": "XYZ"}) == "white woven coat"
+    # A name we have no English for is still the colour: the group (camel is WHITE) would be wrong.
+    assert labels.mango_title(row | {"des_color_specification_esp": "VERDE AGUA"}) == "verde agua woven coat"
+    # Only a row without a colour name falls back to its group.
+    assert labels.mango_title(row | {"des_color_specification_esp": ""}) == "white woven coat"
+
+
+# Real mango-old rows (id, colour name, colour group, fabric, type) whose titles named the group.
+_MANGO_ROWS = [
+    ("53015744-09", "CAMEL", "WHITE", "T-TRICOT", "Sweater", "camel knit sweater"),
+    ("53073709-99", "NEGRO", "GREY", "P-PLANA", "Blazer", "black woven blazer"),
+    ("53023045-90", "PERLA", "GREY", "P-PLANA", "Blouse", "pearl grey woven blouse"),
+    ("53083714-31", "TABACO", "BROWN", "P-PLANA", "Top", "tobacco woven top"),
+    ("51030638-45", "AGUA", "GREEN", "K-CIRCULAR", "T-shirt", "aqua jersey t-shirt"),
+    ("53090718-57", "AZUL NOCHE", "BLUE", "C-COMPLEMENTOS", "Kerchief", "midnight blue kerchief"),
+    ("53033709-03", "HIELO", "WHITE", "P-PLANA", "Puffer coat", "ice white woven puffer coat"),
+    ("57047688-BB", "BLUEBLACK", "BLUE", "J-JEANS", "Jeans", "blue-black denim jeans"),
+    ("53000586-TO", "TEJANO OSCURO", "BLUE", "J-JEANS", "Jeans", "dark denim jeans"),
+]
+
+
+@pytest.mark.parametrize(("spec", "group", "fabric", "type_", "title"), [row[1:] for row in _MANGO_ROWS])
+def test_mango_titles_name_the_colour_not_its_group(
+    spec: str, group: str, fabric: str, type_: str, title: str
+) -> None:
+    row = {
+        "des_color_specification_esp": spec,
+        "des_agrup_color_eng": group,
+        "des_fabric": fabric,
+        "des_product_type": type_,
+    }
+    assert labels.mango_title(row) == title
+    assert labels.catalogued_attributes({"colour": group, "des_color_specification_esp": spec})[
+        "colour"
+    ] == labels.mango_colour(row)
 
 
 def test_catalogued_attributes_read_each_layout_as_the_importers_store_it() -> None:
