@@ -1,7 +1,9 @@
 """Celery tasks: one more interface to the services. Ids in, nothing heavy in the message.
 
 Routing (which queue) is in settings.CELERY_TASK_ROUTES. Every task here is idempotent, so acks_late
-is safe: a task redelivered after a worker died redoes or skips its work, never doubles it.
+is safe: a task redelivered after a worker died redoes or skips its work, never doubles it. Job rows
+(looks, outfit photos, builds) are claimed under a lease (outfits.jobs); jobs_sweep, sent by beat,
+queues again those whose worker died.
 """
 
 from __future__ import annotations
@@ -52,16 +54,18 @@ def garment_analyze(kind: str, ids: list[int], force: bool = False) -> dict[str,
 
 @shared_task(**_RETRY)
 def look_recommend(look_id: str) -> str | None:
-    """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone or
-    already claimed is left alone. Enqueues nothing."""
+    """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone,
+    finished, or claimed by a live attempt is left alone; one whose worker died is taken over
+    (outfits.jobs). Enqueues nothing."""
     look = looks.look_recommend(look_id=look_id)
     return look.status if look is not None else None
 
 
 @shared_task(**_RETRY)
 def outfit_photo_analyze(photo_pk: int) -> str | None:
-    """Read an editor's outfit photo into a pending library outfit (gpu queue). A photo that is gone
-    or already claimed is left alone. Enqueues nothing."""
+    """Read an editor's outfit photo into a pending library outfit (gpu queue). A photo that is gone,
+    finished, or claimed by a live attempt is left alone; one whose worker died is taken over
+    (outfits.jobs). Enqueues nothing."""
     photo = outfit_photos.outfit_photo_analyze(photo_pk=photo_pk)
     return photo.status if photo is not None else None
 
