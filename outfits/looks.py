@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS, ImpossibleSlot, outfit_wanted_slots
 from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
 
-from . import readings, selectors, shopper_garments, suggestions
+from . import jobs, readings, selectors, shopper_garments, suggestions
 from .categories import CategoryTree
-from .jobs import claim
+from .jobs import TRANSIENT_ERRORS
 from .models import GarmentRegion, LookRequest
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
@@ -40,6 +39,10 @@ if TYPE_CHECKING:
 
 class CannotClassify(RuntimeError):
     """The photo's slot is unknown and the model cannot tell it."""
+
+
+# A look's own verdicts: stored on it as "failed". Anything else hands it back for another attempt.
+_LOOK_FAILURES = (ImageRejected, OSError, selectors.NoIndex, CannotClassify, suggestions.MethodUnavailable)
 
 
 def look_create(
@@ -84,51 +87,56 @@ def look_create(
 def look_recommend(*, look_id: str) -> LookRequest | None:
     """Find the garments of a look's photo and store, for each, what completes the look.
 
-    Claims the look (PENDING, or RUNNING but stale) so a redelivered task never runs it twice at once.
-    Returns None when the look is gone or already claimed. Failures are stored on the look.
+    Claims the look (outfits.jobs: PENDING, or RUNNING under a lapsed lease) and renews the claim while
+    it works, so a redelivered task never runs it twice at once and a killed worker's look is taken
+    over. Returns None when the look is gone, claimed by a live attempt, or taken from this one
+    before it finished (it then writes nothing). Expected failures are stored on the look; others
+    hand it back for another attempt (outfits.jobs.working_on).
     """
+    held = jobs.claim(jobs.LOOK, look_id)
+    if held is None:
+        return None
+    look = LookRequest.objects.get(pk=look_id)
+    with jobs.working_on(held, transient=TRANSIENT_ERRORS):
+        try:
+            return _recommend(look, held)
+        except _LOOK_FAILURES as exc:
+            jobs.finish(held, LookRequest.Status.FAILED, error=str(exc), result=None)
+    look.refresh_from_db()
+    return look
+
+
+def _recommend(look: LookRequest, held: jobs.Claim) -> LookRequest | None:
     from vision.analyze import analysis_spec
     from vision.photo import read_photo
 
-    if not claim(
-        LookRequest.objects.filter(pk=look_id), LookRequest.Status.PENDING, LookRequest.Status.RUNNING
-    ):
-        return None
-    look = LookRequest.objects.get(pk=look_id)
-    try:
-        embedder = vision_embedder()
-        spec = analysis_spec(embedder)
-        index = selectors.active_index(model_spec=spec)
-        if index is None:
-            raise selectors.NoIndex(f"no active index built with {spec}: build the index first")
-        with look.image.open("rb") as handle:
-            image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
-        reading = read_photo(
-            image,
-            embedder,
-            poses=pose_reader(),
-            gate=garment_gate(spec),
-            quality_filter=quality_filter(),
-            slot=look.garment_slot,
+    embedder = vision_embedder()
+    spec = analysis_spec(embedder)
+    index = selectors.active_index(model_spec=spec)
+    if index is None:
+        raise selectors.NoIndex(f"no active index built with {spec}: build the index first")
+    with look.image.open("rb") as handle:
+        image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+    reading = read_photo(
+        image,
+        embedder,
+        poses=pose_reader(),
+        gate=garment_gate(spec),
+        quality_filter=quality_filter(),
+        slot=look.garment_slot,
+    )
+    if any(g.analysis.prediction is None for g in reading.garments) and not look.garment_slot:
+        raise CannotClassify(
+            "the active image model cannot recognise garments (it is untrained): "
+            "send garment_slot, or train it with `manage.py train_vision`"
         )
-        if any(g.analysis.prediction is None for g in reading.garments) and not look.garment_slot:
-            raise CannotClassify(
-                "the active image model cannot recognise garments (it is untrained): "
-                "send garment_slot, or train it with `manage.py train_vision`"
-            )
-        with transaction.atomic():
-            regions = _save_reading(look, reading, spec=spec)
-            look.result = _look_result(look, reading, regions, index)
-            look.status = LookRequest.Status.DONE
-            look.error = ""
-            look.finished_at = timezone.now()
-            look.save(update_fields=["result", "status", "error", "finished_at"])
-        return look
-    except (ImageRejected, OSError, selectors.NoIndex, CannotClassify, suggestions.MethodUnavailable) as exc:
-        look.status = LookRequest.Status.FAILED
-        look.error = str(exc)
-    look.finished_at = timezone.now()
-    look.save(update_fields=["result", "status", "error", "finished_at"])
+    with jobs.holding(held) as still_ours:
+        if not still_ours:
+            return None
+        regions = _save_reading(look, reading, spec=spec)
+        result = _look_result(look, reading, regions, index)
+        jobs.finish(held, LookRequest.Status.DONE, result=result, error="")
+    look.refresh_from_db()
     return look
 
 

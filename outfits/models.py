@@ -11,6 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .look_photos import private_storage
 
@@ -186,7 +187,23 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class OutfitPhoto(models.Model):
+class Lease(models.Model):
+    """The claim on a job row (outfits.jobs): which attempt holds it, until when, and how often it was
+    tried. A worker renews its lease while it works; a lapsed lease means nobody works on the row."""
+
+    # Attempts claimed so far (outfits.jobs.claim adds one); past CTL_JOB_MAX_ATTEMPTS the row fails.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # "host:pid:token" of the attempt that holds (or last held) the row: only it may write the result.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # When its task was last sent: the sweep sends a PENDING row again once this is long past.
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class OutfitPhoto(Lease):
     """A stylist's outfit photo, uploaded by an editor: a worker finds its garments and makes it a
     pending library outfit whose pieces are the garments' crops, scored by the quality filter and
     waiting in the admin's quality queue."""
@@ -230,7 +247,7 @@ class OutfitPhoto(models.Model):
         return f"{self.source}:{self.filename or self.image_sha256[:12]} ({self.status})"
 
 
-class LookRequest(models.Model):
+class LookRequest(Lease):
     """A shopper's uploaded photo, analysed asynchronously by a GPU worker."""
 
     Status = JobStatus
@@ -404,7 +421,7 @@ def embedding_vector(blob: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(bytes(blob), dtype=np.float32).copy()
 
 
-class IndexBuild(models.Model):
+class IndexBuild(Lease):
     """One Annoy build over catalog and library, one index per slot. At most one is active."""
 
     class Status(models.TextChoices):

@@ -14,18 +14,16 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
 
-from . import readings, services
+from . import jobs, readings, services
 from .categories import CategoryTree
-from .jobs import claim
 from .models import LibraryItem, LibraryOutfit, LibraryOutfitItem, OutfitPhoto, Slot
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
@@ -71,61 +69,74 @@ def outfit_photo_add(
 
 def outfit_photo_analyze(*, photo_pk: int) -> OutfitPhoto | None:
     """Read an outfit photo into a pending library outfit (see the module docstring). Claims the row
-    like a look; a photo analysed again replaces its outfit's pieces. Returns None when the row is
-    gone or claimed by another worker."""
+    like a look (outfits.jobs); a photo analysed again replaces its outfit's pieces. Returns None when
+    the row is gone, claimed by a live attempt, or taken from this one before it finished (it then
+    writes nothing)."""
+    held = jobs.claim(jobs.OUTFIT_PHOTO, photo_pk)
+    if held is None:
+        return None
+    row = OutfitPhoto.objects.get(pk=photo_pk)
+    with jobs.working_on(held, transient=jobs.TRANSIENT_ERRORS):
+        _analyze(row, held)
+    row.refresh_from_db()
+    return row
+
+
+def _analyze(row: OutfitPhoto, held: jobs.Claim) -> None:
     from vision.analyze import analysis_spec
     from vision.outfit_quality import assess_outfit_photo
     from vision.photo import read_photo
 
-    if not claim(
-        OutfitPhoto.objects.filter(pk=photo_pk), OutfitPhoto.Status.PENDING, OutfitPhoto.Status.RUNNING
-    ):
-        return None
-    row = OutfitPhoto.objects.get(pk=photo_pk)
     try:
         with row.image.open("rb") as handle:
             image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
     except (ImageRejected, OSError) as exc:
-        return _finish(row, error=str(exc))
+        _finish(held, error=str(exc))
+        return
     embedder = vision_embedder()
     spec = analysis_spec(embedder)
     reading = read_photo(
         image, embedder, poses=pose_reader(), gate=garment_gate(spec), quality_filter=quality_filter()
     )
-    row.photo_kind = reading.kind.value
-    row.garments = [
-        {
-            "position": position,
-            "part": garment.part,
-            "box": garment.box.as_list(),
-            "slot": garment.slot or None,
-            "confidence": round(garment.confidence, 4),
-            "placed": garment.placed,
-            "reason": garment.reason,
-        }
-        for position, garment in enumerate(reading.garments)
-    ]
+    found: dict[str, Any] = {
+        "photo_kind": reading.kind.value,
+        "garments": [
+            {
+                "position": position,
+                "part": garment.part,
+                "box": garment.box.as_list(),
+                "slot": garment.slot or None,
+                "confidence": round(garment.confidence, 4),
+                "placed": garment.placed,
+                "reason": garment.reason,
+            }
+            for position, garment in enumerate(reading.garments)
+        ],
+    }
     if not reading.placed:
-        return _finish(row, error=reading.reason)
+        _finish(held, error=reading.reason, **found)
+        return
     quality = assess_outfit_photo(image, reading)
-    row.quality_score, row.quality_problems = quality.score, list(quality.problems)
-    with transaction.atomic():
+    with jobs.holding(held) as still_ours:
+        if not still_ours:
+            return
         outfit, _ = LibraryOutfit.objects.get_or_create(
             source=row.source, external_id=f"photo-{row.image_sha256[:16]}"
         )
         _replace_pieces(outfit, reading.placed, spec=spec)
-        row.outfit = outfit
-        _finish(row)
+        _finish(
+            held,
+            outfit=outfit,
+            quality_score=quality.score,
+            quality_problems=list(quality.problems),
+            **found,
+        )
         services.library_outfits_refresh_quality(outfit_ids=[outfit.pk], model_spec=spec)
-    return row
 
 
-def _finish(row: OutfitPhoto, *, error: str = "") -> OutfitPhoto:
-    row.status = OutfitPhoto.Status.FAILED if error else OutfitPhoto.Status.DONE
-    row.error = error
-    row.finished_at = timezone.now()
-    row.save()
-    return row
+def _finish(held: jobs.Claim, *, error: str = "", **fields: Any) -> None:
+    status = OutfitPhoto.Status.FAILED if error else OutfitPhoto.Status.DONE
+    jobs.finish(held, status, error=error, **fields)
 
 
 def _replace_pieces(outfit: LibraryOutfit, garments: tuple[FoundGarment, ...], *, spec: str) -> None:

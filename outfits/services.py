@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from recsys.answers import Blending
@@ -27,10 +27,9 @@ from recsys.library_graph import LibraryGraph
 from recsys.rank.blend import BlendWeights
 from vision.images import ImageRejected, open_garment_image
 
-from . import answer_cache, build_storage, readings, selectors
+from . import answer_cache, build_storage, jobs, readings, selectors
 from .categories import CategoryTree, recent_tree
 from .compat import likeliest
-from .jobs import claim
 from .models import (
     CatalogItem,
     Category,
@@ -297,16 +296,22 @@ def index_build_request(*, requested_by: User | None = None, enqueue: bool = Tru
 def index_build_run(*, build_pk: int) -> IndexBuild | None:
     """Build one Annoy index per (population, slot) from the newest model's analyses and make it active.
 
-    Idempotent: only a PENDING (or stale BUILDING) build is claimed; a second delivery does nothing.
+    Idempotent: only a PENDING build, or one whose worker died (outfits.jobs: its lease lapsed), is
+    claimed; a second delivery does nothing, and an attempt taken over activates nothing.
     Files are written beside the old build and swapped in by flipping `active` in one transaction,
     so readers switch builds between two requests. Old build folders are pruned.
     """
+    held = jobs.claim(jobs.INDEX_BUILD, build_pk)
+    if held is None:
+        return None
+    with jobs.working_on(held, transient=jobs.TRANSIENT_ERRORS):
+        return _index_build(held)
+
+
+def _index_build(held: jobs.Claim) -> IndexBuild:
     from recsys.index import IndexBuilder, remove_builds
 
-    if not claim(
-        IndexBuild.objects.filter(pk=build_pk), IndexBuild.Status.PENDING, IndexBuild.Status.BUILDING
-    ):
-        return None
+    build_pk = held.pk
     build = IndexBuild.objects.get(pk=build_pk)
     started = time.perf_counter()
     try:
@@ -364,25 +369,24 @@ def index_build_run(*, build_pk: int) -> IndexBuild | None:
         )
         # Every web host pulls it from there once it is active: publish before activating.
         build_storage.publish(Path(settings.INDEX_DIR) / build.build_id)
-    except (OperationalError, InterfaceError):
-        # Transient: hand the build back so the task's retry can claim it again.
-        IndexBuild.objects.filter(pk=build_pk).update(status=IndexBuild.Status.PENDING)
-        raise
+    except jobs.TRANSIENT_ERRORS:
+        raise  # jobs.working_on hands the build back for the task's retry
     except Exception as exc:
         log.exception("index build %s failed", build.build_id)
-        IndexBuild.objects.filter(pk=build_pk).update(
-            status=IndexBuild.Status.FAILED, error=str(exc), finished_at=timezone.now()
-        )
+        jobs.finish(held, IndexBuild.Status.FAILED, error=str(exc))
         return IndexBuild.objects.get(pk=build_pk)
-    with transaction.atomic():
+    with jobs.holding(held) as still_ours:
+        if not still_ours:  # taken over after this attempt lost its lease: the other one activates
+            return IndexBuild.objects.get(pk=build_pk)
         IndexBuild.objects.filter(active=True).update(active=False)
-        IndexBuild.objects.filter(pk=build_pk).update(
-            status=IndexBuild.Status.READY,
+        jobs.finish(
+            held,
+            IndexBuild.Status.READY,
             active=True,
             model_spec=spec,
             counts=manifest.counts,
             seconds=time.perf_counter() - started,
-            finished_at=timezone.now(),
+            error="",
         )
     keep = list(
         IndexBuild.objects.filter(status=IndexBuild.Status.READY)

@@ -1,7 +1,9 @@
 """Celery tasks: one more interface to the services. Ids in, nothing heavy in the message.
 
 Routing (which queue) is in settings.CELERY_TASK_ROUTES. Every task here is idempotent, so acks_late
-is safe: a task redelivered after a worker died redoes or skips its work, never doubles it.
+is safe: a task redelivered after a worker died redoes or skips its work, never doubles it. Job rows
+(looks, outfit photos, builds) are claimed under a lease (outfits.jobs); jobs_sweep, sent by beat,
+queues again those whose worker died.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
-from . import fresh_items, looks, outfit_photos, services, worker_models
+from . import fresh_items, jobs, looks, outfit_photos, services, worker_models
 
-# Only errors that a retry can cure: the database went away for a moment.
-_TRANSIENT = (OperationalError, InterfaceError)
 _RETRY = {
-    "autoretry_for": _TRANSIENT,
+    "autoretry_for": jobs.TRANSIENT_ERRORS,
     "retry_backoff": 2,
     "retry_backoff_max": 120,
     "retry_jitter": True,
@@ -55,23 +54,26 @@ def garment_analyze(kind: str, ids: list[int], force: bool = False) -> dict[str,
 
 @shared_task(**_RETRY)
 def look_recommend(look_id: str) -> str | None:
-    """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone or
-    already claimed is left alone. Enqueues nothing."""
+    """Analyse an uploaded look photo and store its suggestions (gpu queue). A look that is gone,
+    finished, or claimed by a live attempt is left alone; one whose worker died is taken over
+    (outfits.jobs). Enqueues nothing."""
     look = looks.look_recommend(look_id=look_id)
     return look.status if look is not None else None
 
 
 @shared_task(**_RETRY)
 def outfit_photo_analyze(photo_pk: int) -> str | None:
-    """Read an editor's outfit photo into a pending library outfit (gpu queue). A photo that is gone
-    or already claimed is left alone. Enqueues nothing."""
+    """Read an editor's outfit photo into a pending library outfit (gpu queue). A photo that is gone,
+    finished, or claimed by a live attempt is left alone; one whose worker died is taken over
+    (outfits.jobs). Enqueues nothing."""
     photo = outfit_photos.outfit_photo_analyze(photo_pk=photo_pk)
     return photo.status if photo is not None else None
 
 
 @shared_task(**_RETRY)
 def index_build(build_pk: int) -> str | None:
-    """Build and activate an index build (index queue). Only a pending build is claimed."""
+    """Build and activate an index build (index queue). Only a pending build, or one whose worker
+    died (its lease lapsed), is claimed."""
     build = services.index_build_run(build_pk=build_pk)
     return build.status if build is not None else None
 
@@ -82,3 +84,12 @@ def text_embed(text: str) -> dict[str, Any]:
     has no torch). Pure: nothing is stored. Returns the analysis spec and the unit vector."""
     spec, vector = services.text_vector(text=text)
     return {"model_spec": spec, "vector": vector}
+
+
+@shared_task(acks_late=True)
+def jobs_sweep() -> dict[str, int]:
+    """Send again the job rows nobody works on, fail those out of attempts (default queue, every
+    CTL_JOB_SWEEP_SECONDS from Celery beat: CELERY_BEAT_SCHEDULE). Idempotent. Enqueues the jobs'
+    own tasks (look_recommend, outfit_photo_analyze, index_build)."""
+    swept = jobs.jobs_sweep()
+    return {"requeued": swept.requeued, "resent": swept.resent, "failed": swept.failed}

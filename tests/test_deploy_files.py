@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from config.settings.base import CELERY_TASK_ROUTES
+from config.settings.base import CELERY_BEAT_SCHEDULE, CELERY_TASK_ROUTES
 from outfits import queues
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,3 +109,13 @@ def test_production_redirects_to_https_but_not_the_health_check() -> None:
         "behind_tls": True,
         "hsts": [31_536_000, True],
     }
+
+
+def test_one_beat_sends_the_jobs_sweep_to_a_served_queue() -> None:
+    services = _compose()
+    schedulers = [name for name, service in services.items() if "beat" in service.get("command", [])]
+    assert schedulers == ["beat"]  # one only: each would send every sweep
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    sweep = CELERY_BEAT_SCHEDULE["jobs-sweep"]["task"]
+    cpu = services["worker-cpu"]["command"]
+    assert CELERY_TASK_ROUTES[sweep]["queue"] in cpu[cpu.index("-Q") + 1].split(",")

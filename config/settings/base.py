@@ -178,6 +178,18 @@ CTL_ZERO_SHOT_LABELS: dict[str, list[str]] = {
 # Text search waits this long for a gpu worker to embed the query (then answers 503).
 CTL_SEARCH_TIMEOUT = env.float("CTL_SEARCH_TIMEOUT", default=5.0)
 
+# --- Jobs (outfits.jobs): looks, outfit photos and index builds, claimed under a lease ----------
+# A worker renews its claim on a job row every quarter of this; a row not renewed for this long has
+# nobody working on it (a killed pool process, a lost host) and may be taken over.
+CTL_JOB_LEASE_SECONDS = env.float("CTL_JOB_LEASE_SECONDS", default=60.0)
+# Claims of one row without a verdict (its worker died, or an unexpected error) before it fails.
+CTL_JOB_MAX_ATTEMPTS = env.int("CTL_JOB_MAX_ATTEMPTS", default=3)
+# How often Celery beat runs the sweep that sends abandoned jobs again (outfits.tasks.jobs_sweep).
+CTL_JOB_SWEEP_SECONDS = env.float("CTL_JOB_SWEEP_SECONDS", default=30.0)
+# A PENDING row whose task was sent this long ago and never taken is sent again (its message was
+# lost); a duplicate costs one refused claim.
+CTL_JOB_REQUEUE_PENDING_SECONDS = env.float("CTL_JOB_REQUEUE_PENDING_SECONDS", default=300.0)
+
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
@@ -198,6 +210,24 @@ CELERY_TASK_ROUTES = {
     "outfits.tasks.outfit_photo_analyze": {"queue": "gpu"},
     "outfits.tasks.index_build": {"queue": "index"},
     "outfits.tasks.text_embed": {"queue": "gpu"},
+    "outfits.tasks.jobs_sweep": {"queue": "default"},
+}
+# Redis hands an unacknowledged message (its worker was killed) to another worker after this long.
+# Recovery does not wait for it: the sweep sends a dead worker's job again once its lease lapses. So
+# it stays long (Celery's hour), above the longest task and retry countdown, rather than short: a
+# short one redelivers messages whose task is still running or waiting for its countdown, each a
+# wasted delivery (the lease refuses it) and, for countdowns, a retry run early.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CTL_BROKER_VISIBILITY_TIMEOUT", default=3600),
+}
+# Run by the one `celery beat` process (docker-compose.yml: beat). A sweep not taken within its own
+# interval expires: the next one does its work.
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {
+        "task": "outfits.tasks.jobs_sweep",
+        "schedule": CTL_JOB_SWEEP_SECONDS,
+        "options": {"expires": CTL_JOB_SWEEP_SECONDS},
+    },
 }
 
 # --- API -------------------------------------------------------------------------------------

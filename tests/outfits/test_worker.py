@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 _QUIET = ("--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
-def start_worker(tmp_path: Path, arguments: list[str], **environment: str) -> subprocess.Popen[bytes]:
-    """A real Celery worker on the test database and Redis, logging to tmp_path/worker.log."""
+def _celery_env(**environment: str) -> dict[str, str]:
+    """The environment of a real Celery process on the test database and Redis."""
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
@@ -39,14 +39,23 @@ def start_worker(tmp_path: Path, arguments: list[str], **environment: str) -> su
         "CTL_TEST_MODELS_DIR": str(settings.MODELS_DIR),
         **environment,
     }
-    app.control.purge()  # nothing left over from an earlier run may reach this worker
-    with (tmp_path / "worker.log").open("wb") as log:
+
+
+def start_worker(
+    tmp_path: Path, arguments: list[str], *, log: str = "worker.log", purge: bool = True, **environment: str
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker on the test database and Redis, logging to tmp_path/<log>. Its own
+    process group, so a drill can kill it whole (os.killpg)."""
+    if purge:
+        app.control.purge()  # nothing left over from an earlier run may reach this worker
+    with (tmp_path / log).open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", *arguments, *_QUIET],
             cwd=ROOT,
-            env=env,
-            stdout=log,
+            env=_celery_env(**environment),
+            stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
