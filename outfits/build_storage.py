@@ -184,6 +184,7 @@ def _delete_tree(storage: Storage, folder: str, *, first: str = "") -> None:
 
 
 def storage_description() -> str:
-    backend = settings.STORAGES["builds"]["BACKEND"]
-    location = settings.STORAGES["builds"].get("OPTIONS", {}).get("location", "")
+    builds: dict[str, Any] = settings.STORAGES["builds"]  # the stubs type its values as object
+    backend = builds["BACKEND"]
+    location = builds.get("OPTIONS", {}).get("location", "")
     return f"{backend} {location}".strip()
