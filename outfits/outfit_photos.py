@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
+from vision.images import ImageRejected
 
 from . import readings, services
 from .categories import CategoryTree
 from .jobs import claim
 from .models import LibraryItem, LibraryOutfit, LibraryOutfitItem, OutfitPhoto, Slot
+from .photos import photo_check, photo_open
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
 if TYPE_CHECKING:
@@ -50,19 +50,16 @@ def outfit_photo_add(
     is stored. The same bytes in the same source are stored once."""
     from . import tasks
 
-    open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
+    suffix = photo_check(photo).suffix
     sha = hashlib.sha256(photo).hexdigest()
     existing = OutfitPhoto.objects.filter(source=source, image_sha256=sha).first()
     if existing is not None:
         return PhotoAdded(existing, created=False)
-    suffix = Path(filename).suffix.lower()
     with transaction.atomic():
         row = OutfitPhoto(
             image_sha256=sha, source=source, filename=Path(filename).name[:255], uploaded_by=uploaded_by
         )
-        row.image.save(
-            f"{sha[:20]}{suffix if suffix in IMAGE_SUFFIXES else '.jpg'}", ContentFile(photo), save=False
-        )
+        row.image.save(f"{sha[:20]}{suffix}", ContentFile(photo), save=False)
         row.save()
         if enqueue:
             transaction.on_commit(lambda: tasks.outfit_photo_analyze.delay(row.pk))
@@ -84,7 +81,7 @@ def outfit_photo_analyze(*, photo_pk: int) -> OutfitPhoto | None:
     row = OutfitPhoto.objects.get(pk=photo_pk)
     try:
         with row.image.open("rb") as handle:
-            image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+            image = photo_open(handle.read())
     except (ImageRejected, OSError) as exc:
         return _finish(row, error=str(exc))
     embedder = vision_embedder()

@@ -8,9 +8,11 @@ standard library only (never torch), and every way an upload can be bad ends in 
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +21,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # 40 MP is larger than any catalog or phone photo we expect, and small enough that a decoded RGB
 # image (120 MB) cannot exhaust a web worker's memory.
 MAX_PIXELS: Final = 40_000_000
+# No camera or catalog photo has a side this long (a 40 MP photo at 4:3 is 7300 px wide); a longer
+# side is a panorama, a scan strip or a crafted file.
+MAX_SIDE: Final = 10_000
+# A garment photo, even a belt or a scarf laid flat, is shot well under 10:1. Squared for the model
+# (the analysis pads the garment to a square), a 10:1 photo's garment already fills a tenth of it;
+# a 40000x1 PNG of 120 bytes would be squared to 1.6 GP (6 GB, 15 s: measured before this limit).
+MAX_ASPECT: Final = 10.0
+# What decoding may allocate: Pillow holds 1-bit, L and P pixels in one byte, 16-bit greyscale in two
+# and everything else (RGB included) in four, so 160 MB is a 40 MP photo in any mode.
+MAX_DECODE_BYTES: Final = 160 * 2**20
+# The analysis (garment box, quality, crop, embedding) works on a copy whose longer side is at most
+# this: the model sees 224 px and the box and quality work at 256 to 512, so a phone photo loses
+# nothing they read, and the garment's square stays within 2048 x 2048 (16 MB) whatever was uploaded.
+ANALYSIS_SIDE: Final = 2048
 
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP")
 # The file names those formats go by: what a folder of photos is searched for.
@@ -60,22 +76,71 @@ _DECODE_ERRORS: Final = (OSError, SyntaxError, ValueError, EOFError)
 # an unreadable orientation tag is still a good photo, so those errors only skip the rotation.
 _EXIF_ERRORS: Final = (OSError, SyntaxError, ValueError, KeyError, TypeError)
 
+# Bytes Pillow allocates per pixel of each mode (any other: four).
+_BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+
 
 class ImageRejected(ValueError):
     """The upload is not a usable garment photo; str() says why, in words fit for the uploader."""
 
 
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What one photo may cost, judged from its header before any pixel is decoded."""
+
+    max_pixels: int = MAX_PIXELS
+    max_side: int = MAX_SIDE
+    max_aspect: float = MAX_ASPECT  # longer side / shorter side
+    max_decode_bytes: int = MAX_DECODE_BYTES
+
+
+DEFAULT_LIMITS: Final = PhotoLimits()
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """A photo that passed every check: its format (JPEG, PNG or WEBP) and size as stored."""
+
+    format: str
+    size: tuple[int, int]
+
+    @property
+    def suffix(self) -> str:
+        """The file name ending its bytes call for, whatever name or type the upload declared."""
+        return {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}[self.format]
+
+
+def check_garment_image(
+    source: bytes | str | os.PathLike[str], *, limits: PhotoLimits = DEFAULT_LIMITS
+) -> PhotoInfo:
+    """Check a photo as `open_garment_image` does, without keeping its pixels: what the web process
+    does before it stores an upload. A JPEG is decoded at an eighth of its size (every byte of it is
+    still read, so a truncated one is caught); a PNG or WEBP is decoded whole, within the limits."""
+    data = _read_bytes(source)
+    if not data:
+        raise ImageRejected("the file is empty")
+    image = _identify(data, limits=limits)
+    info = PhotoInfo(format=str(image.format), size=image.size)
+    with image:
+        _decode(image, limits=limits, draft_size=(1, 1))
+    return info
+
+
 def open_garment_image(
-    source: bytes | str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS, draft_side: int | None = None
+    source: bytes | str | os.PathLike[str],
+    *,
+    limits: PhotoLimits = DEFAULT_LIMITS,
+    work_side: int | None = None,
 ) -> Image.Image:
     """Decode a garment photo fully and return it upright, in RGB.
 
-    Checks, in order: not empty; a JPEG, PNG or WEBP; at most `max_pixels` pixels according to the
-    header (so a decompression bomb is refused before any pixel is decoded); decodes completely
-    (a truncated or corrupt file raises here, not later in a worker). Then applies the EXIF
-    orientation and composites any transparency on white. `draft_side` lets a JPEG decode at a
-    reduced scale (a power of two, never below that many pixels a side): far cheaper for a big photo
-    that will be shrunk to 224 px anyway.
+    Checks, in order: not empty; a JPEG, PNG or WEBP; within `limits` according to the header
+    (pixels, longest side, aspect ratio, decode memory: a decompression bomb or a 40000x1 strip is
+    refused before any pixel is decoded); decodes completely (a truncated or corrupt file raises
+    here, not later in a worker). With `work_side`, the photo is brought down so its longer side is
+    at most that, before any conversion: a JPEG is decoded at a reduced scale (draft), any photo is
+    then reduced by a whole factor. Then applies the EXIF orientation and composites any
+    transparency on white.
 
     Raises `ImageRejected` for every problem with the file itself; `FileNotFoundError` and other
     `OSError`s about reading a path are left alone (they are our bug, not the uploader's).
@@ -83,13 +148,15 @@ def open_garment_image(
     data = _read_bytes(source)
     if not data:
         raise ImageRejected("the file is empty")
-    image = _identify(data, max_pixels=max_pixels)
-    try:
-        if draft_side is not None and image.format == "JPEG":
-            image.draft("RGB", (draft_side, draft_side))
-        image.load()
-    except _DECODE_ERRORS as error:
-        raise ImageRejected("the image is truncated or corrupt") from error
+    image = _identify(data, limits=limits)
+    draft_size = None
+    if work_side is not None:
+        factor = _reduce_factor(image.size, work_side)
+        draft_size = (-(-image.width // factor), -(-image.height // factor))
+    _decode(image, limits=limits, draft_size=draft_size)
+    image = _reducible(image)
+    if work_side is not None and (factor := _reduce_factor(image.size, work_side)) > 1:
+        image = image.reduce(factor)
     return _to_rgb(_upright(image))
 
 
@@ -100,7 +167,7 @@ def _read_bytes(source: bytes | str | os.PathLike[str]) -> bytes:
         return file.read()
 
 
-def _identify(data: bytes, *, max_pixels: int) -> Image.Image:
+def _identify(data: bytes, *, limits: PhotoLimits) -> Image.Image:
     # catch_warnings is process-wide, not per thread: at worst another thread briefly misses this
     # one warning category, which nothing relies on.
     with warnings.catch_warnings():
@@ -117,16 +184,54 @@ def _identify(data: bytes, *, max_pixels: int) -> Image.Image:
         except _DECODE_ERRORS as error:
             # The signature matched but the header itself is damaged.
             raise ImageRejected("the image is truncated or corrupt") from error
-    width, height = image.size
+    try:
+        _check_size(image.size, limits)
+    except ImageRejected:
+        image.close()
+        raise
+    return image
+
+
+def _check_size(size: tuple[int, int], limits: PhotoLimits) -> None:
+    width, height = size
+    if width == 0 or height == 0:
+        raise ImageRejected(f"image has no pixels ({width}x{height})")
     pillow_limit = Image.MAX_IMAGE_PIXELS
-    limit = max_pixels if pillow_limit is None else min(max_pixels, pillow_limit)
+    limit = limits.max_pixels if pillow_limit is None else min(limits.max_pixels, pillow_limit)
     if width * height > limit:
         raise ImageRejected(
             f"image is {width}x{height} = {_size(width * height)}, over the {_size(limit)} limit"
         )
-    if width == 0 or height == 0:
-        raise ImageRejected(f"image has no pixels ({width}x{height})")
-    return image
+    if max(width, height) > limits.max_side:
+        raise ImageRejected(f"image is {width}x{height}: a side over the {limits.max_side} px limit")
+    if max(width, height) / min(width, height) > limits.max_aspect:
+        raise ImageRejected(
+            f"image is {width}x{height}: one side over {limits.max_aspect:g} times the other, the limit"
+        )
+
+
+def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, int] | None) -> None:
+    """Decode the pixels (at a reduced scale for a JPEG given `draft_size`), within the decode memory
+    limit: the mode and the drafted size are known before any pixel is decoded."""
+    try:
+        if draft_size is not None and image.format == "JPEG":
+            image.draft(image.mode, draft_size)
+    except _DECODE_ERRORS as error:
+        raise ImageRejected("the image is truncated or corrupt") from error
+    needed = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if needed > limits.max_decode_bytes:
+        raise ImageRejected(
+            f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
+            f"{needed / 2**20:.1f} MB, over the {limits.max_decode_bytes / 2**20:.1f} MB limit"
+        )
+    try:
+        image.load()
+    except _DECODE_ERRORS as error:
+        raise ImageRejected("the image is truncated or corrupt") from error
+
+
+def _reduce_factor(size: tuple[int, int], work_side: int) -> int:
+    return max(1, math.ceil(max(size) / work_side))
 
 
 def _size(pixels: int) -> str:
@@ -165,10 +270,24 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _reducible(image: Image.Image) -> Image.Image:
+    """The photo in a mode Image.reduce averages correctly, converted while it is still one copy:
+    8-bit for 16/32-bit greyscale, RGBA for palettes and colour-keyed transparency (averaging
+    palette indices or a transparent colour key would invent colours), L for 1-bit."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16/32-bit greyscale PNGs: scale to 8 bits first, Pillow's direct conversion would clip.
-        image = image.point(lambda value: value / 256).convert("L")
+        # The colour key of a 16-bit PNG cannot survive the scaling: it is dropped, not misapplied.
+        scaled = image.point(lambda value: value / 256).convert("L")
+        scaled.info.pop("transparency", None)
+        return scaled
+    if _has_alpha(image) and image.mode not in ("RGBA", "LA"):
+        return image.convert("RGBA")
+    if image.mode in ("1", "P"):
+        return image.convert("L" if image.mode == "1" else "RGB")
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
     if _has_alpha(image):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (*_ALPHA_BACKGROUND, 255))

@@ -291,7 +291,6 @@ class LookCreate(APIView):
         photo = form.validated_data["photo"]
         look = looks.look_create(
             photo=photo.read(),
-            filename=photo.name or "photo.jpg",
             garment_slot=form.validated_data["garment_slot"],
             wanted_slots=form.validated_data["wanted_slots"],
             k=form.validated_data["k"],
