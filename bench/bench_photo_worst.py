@@ -47,6 +47,8 @@ from vision.images import (
 WIDE: tuple[int, int] = (7303, 5477)
 SQUARE: tuple[int, int] = (6324, 6324)
 STRIP: tuple[int, int] = (DEFAULT_LIMITS.max_side, DEFAULT_LIMITS.max_side // 10)
+# The largest WEBP within the decode limit (16 bytes a pixel: vision.images._WEBP_BYTES_PER_PIXEL).
+WEBP_MOST: tuple[int, int] = (4729, 3547)
 UPLOAD_LIMIT = 20 * 1024 * 1024  # config/settings/base.py CTL_MAX_UPLOAD_BYTES default
 
 
@@ -103,11 +105,14 @@ CASES: dict[str, Callable[[], bytes]] = {
     "jpeg-grey-40mp": lambda: _encode(Image.fromarray(_grey(WIDE)), "JPEG", quality=90),
     "jpeg-exif-rotated-40mp": lambda: _encode(_rgb(WIDE), "JPEG", quality=90, exif=_exif(6)),
     "jpeg-strip-10000x1000": lambda: _encode(_rgb(STRIP), "JPEG", quality=95),
-    "webp-40mp": lambda: _encode(_rgb(WIDE), "WEBP", quality=80, method=0),
-    "webp-animated-40mp": lambda: _encode([_rgb(WIDE), _rgb(WIDE).rotate(180)], "WEBP", quality=80, method=0),
+    "webp-16mp": lambda: _encode(_rgb(WEBP_MOST), "WEBP", quality=80, method=0),
+    "webp-animated-16mp": lambda: _encode(
+        [_rgb(WEBP_MOST), _rgb(WEBP_MOST).rotate(180)], "WEBP", quality=80, method=0
+    ),
     # Refused: what refusing costs.
     "refused-png-40000x1": lambda: _encode(Image.new("RGB", (40_000, 1), (200, 30, 30)), "PNG"),
     "refused-png-header-12000x12000": lambda: _encode(Image.new("1", (12_000, 12_000)), "PNG"),
+    "refused-webp-40mp": lambda: _encode(_rgb(WIDE), "WEBP", quality=80, method=0),
 }
 
 

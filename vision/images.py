@@ -28,9 +28,9 @@ MAX_SIDE: Final = 10_000
 # (the analysis pads the garment to a square), a 10:1 photo's garment already fills a tenth of it;
 # a 40000x1 PNG of 120 bytes would be squared to 1.6 GP (6 GB, 15 s: measured before this limit).
 MAX_ASPECT: Final = 10.0
-# What decoding may allocate: Pillow holds 1-bit, L and P pixels in one byte, 16-bit greyscale in two
-# and everything else (RGB included) in four, so 160 MB is a 40 MP photo in any mode.
-MAX_DECODE_BYTES: Final = 160 * 2**20
+# What decoding may allocate (see _decode_bytes): a 40 MP PNG or JPEG in any mode (at most 160 MB),
+# a progressive 40 MP JPEG (240 MB of coefficients), a WEBP up to 16 MP (16 bytes a pixel).
+MAX_DECODE_BYTES: Final = 256 * 2**20
 # The analysis (garment box, quality, crop, embedding) works on a copy whose longer side is at most
 # this: the model sees 224 px and the box and quality work at 256 to 512, so a phone photo loses
 # nothing they read, and the garment's square stays within 2048 x 2048 (16 MB) whatever was uploaded.
@@ -78,6 +78,12 @@ _EXIF_ERRORS: Final = (OSError, SyntaxError, ValueError, KeyError, TypeError)
 
 # Bytes Pillow allocates per pixel of each mode (any other: four).
 _BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# A WEBP is decoded through libwebp's RGBA canvas whatever its mode, then copied: 16.7 bytes a pixel
+# of peak memory measured in a fresh process (bench/bench_photo_worst.py), against 4.3 for a PNG.
+_WEBP_BYTES_PER_PIXEL: Final = 16
+# A progressive JPEG keeps every DCT coefficient (2 bytes a sample) until its last scan, at full size
+# even when drafted to a smaller one.
+_JPEG_COEFFICIENT_BYTES: Final = 2
 
 
 class ImageRejected(ValueError):
@@ -213,12 +219,13 @@ def _check_size(size: tuple[int, int], limits: PhotoLimits) -> None:
 def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, int] | None) -> None:
     """Decode the pixels (at a reduced scale for a JPEG given `draft_size`), within the decode memory
     limit: the mode and the drafted size are known before any pixel is decoded."""
+    full_size = image.size
     try:
         if draft_size is not None and image.format == "JPEG":
             image.draft(image.mode, draft_size)
     except _DECODE_ERRORS as error:
         raise ImageRejected("the image is truncated or corrupt") from error
-    needed = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    needed = _decode_bytes(image, full_size)
     if needed > limits.max_decode_bytes:
         raise ImageRejected(
             f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
@@ -228,6 +235,17 @@ def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, i
         image.load()
     except _DECODE_ERRORS as error:
         raise ImageRejected("the image is truncated or corrupt") from error
+
+
+def _decode_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
+    """What decoding the (maybe drafted) image allocates at its peak, from its header alone."""
+    if image.format == "WEBP":
+        return image.width * image.height * _WEBP_BYTES_PER_PIXEL
+    pixels = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if image.format == "JPEG" and image.info.get("progressive"):
+        coefficients = full_size[0] * full_size[1] * len(image.getbands()) * _JPEG_COEFFICIENT_BYTES
+        return pixels + coefficients
+    return pixels
 
 
 def _reduce_factor(size: tuple[int, int], work_side: int) -> int:

@@ -239,3 +239,23 @@ def test_check_catches_a_truncated_jpeg_though_it_decodes_at_an_eighth(progressi
     data = encode(photo((800, 600)), "JPEG", progressive=progressive)
     with pytest.raises(ImageRejected, match="truncated or corrupt"):
         check_garment_image(data[: len(data) // 2])
+
+
+def test_a_webp_is_measured_at_what_libwebp_allocates() -> None:
+    size = (1_000, 1_000)
+    limits = PhotoLimits(max_decode_bytes=8 * 2**20)
+    with pytest.raises(ImageRejected) as caught:
+        open_garment_image(encode(photo(size), "WEBP"), limits=limits)
+    assert str(caught.value) == (
+        "image is 1000x1000 in mode RGB: decoding it takes 15.3 MB, over the 8.0 MB limit"
+    )
+    assert open_garment_image(encode(photo(size), "PNG"), limits=limits).size == size  # 3.8 MB
+
+
+def test_a_progressive_jpeg_is_measured_with_its_coefficients_at_full_size() -> None:
+    limits = PhotoLimits(max_decode_bytes=4 * 2**20)
+    baseline = encode(photo((1_000, 1_000)), "JPEG")
+    progressive = encode(photo((1_000, 1_000)), "JPEG", progressive=True)
+    assert check_garment_image(baseline, limits=limits).size == (1_000, 1_000)
+    with pytest.raises(ImageRejected, match="decoding it takes"):
+        check_garment_image(progressive, limits=limits)
