@@ -26,10 +26,10 @@ MAX_PIXELS: Final = 40_000_000
 MAX_SIDE: Final = 10_000
 # A garment photo, even a belt or a scarf laid flat, is shot well under 10:1. Squared for the model
 # (the analysis pads the garment to a square), a 10:1 photo's garment already fills a tenth of it;
-# a 40000x1 PNG of 120 bytes would be squared to 1.6 GP (6 GB, 15 s: measured before this limit).
+# a 40000x1 PNG of 201 bytes was squared to 1.6 GP (6.1 GB, 14 s: measured before these limits).
 MAX_ASPECT: Final = 10.0
 # What decoding may allocate (see _decode_bytes): a 40 MP PNG or JPEG in any mode (at most 160 MB),
-# a progressive 40 MP JPEG (240 MB of coefficients), a WEBP up to 16 MP (16 bytes a pixel).
+# a progressive JPEG up to 38 MP (its coefficients too), a WEBP up to 16 MP (16 bytes a pixel).
 MAX_DECODE_BYTES: Final = 256 * 2**20
 # The analysis (garment box, quality, crop, embedding) works on a copy whose longer side is at most
 # this: the model sees 224 px and the box and quality work at 256 to 512, so a phone photo loses
@@ -82,7 +82,7 @@ _BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L
 # of peak memory measured in a fresh process (bench/bench_photo_worst.py), against 4.3 for a PNG.
 _WEBP_BYTES_PER_PIXEL: Final = 16
 # A progressive JPEG keeps every DCT coefficient (2 bytes a sample) until its last scan, at full size
-# even when drafted to a smaller one.
+# even when drafted to a smaller one: 1.5 samples a pixel for the usual 4:2:0 colour JPEG.
 _JPEG_COEFFICIENT_BYTES: Final = 2
 
 
@@ -218,38 +218,43 @@ def _check_size(size: tuple[int, int], limits: PhotoLimits) -> None:
 
 def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, int] | None) -> None:
     """Decode the pixels (at a reduced scale for a JPEG given `draft_size`), within the decode memory
-    limit: the mode and the drafted size are known before any pixel is decoded."""
-    full_size = image.size
-    try:
-        if draft_size is not None and image.format == "JPEG":
-            image.draft(image.mode, draft_size)
-    except _DECODE_ERRORS as error:
-        raise ImageRejected("the image is truncated or corrupt") from error
-    needed = _decode_bytes(image, full_size)
+    limit. The limit is judged at the photo's full size, whatever the draft: the web check (which
+    drafts to an eighth) and a worker's decode (to the analysis's size) then always agree."""
+    needed = _decode_bytes(image)
     if needed > limits.max_decode_bytes:
         raise ImageRejected(
             f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
-            f"{needed / 2**20:.1f} MB, over the {limits.max_decode_bytes / 2**20:.1f} MB limit"
+            f"{_memory(needed)}, over the {_memory(limits.max_decode_bytes)} limit"
         )
     try:
+        if draft_size is not None and image.format == "JPEG":
+            image.draft(image.mode, draft_size)
         image.load()
     except _DECODE_ERRORS as error:
         raise ImageRejected("the image is truncated or corrupt") from error
 
 
-def _decode_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
-    """What decoding the (maybe drafted) image allocates at its peak, from its header alone."""
+def _decode_bytes(image: Image.Image) -> int:
+    """What decoding the whole image allocates at its peak, from its header alone."""
+    pixels = image.width * image.height
     if image.format == "WEBP":
-        return image.width * image.height * _WEBP_BYTES_PER_PIXEL
-    pixels = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
+        return pixels * _WEBP_BYTES_PER_PIXEL
+    needed = pixels * _BYTES_PER_PIXEL.get(image.mode, 4)
     if image.format == "JPEG" and image.info.get("progressive"):
-        coefficients = full_size[0] * full_size[1] * len(image.getbands()) * _JPEG_COEFFICIENT_BYTES
-        return pixels + coefficients
-    return pixels
+        # Pillow lists each component's sampling factors in `layer`: (id, horizontal, vertical, table).
+        layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+        most = max(h * v for _, h, v, _ in layers)
+        samples = sum(h * v for _, h, v, _ in layers) / most
+        needed += int(pixels * samples * _JPEG_COEFFICIENT_BYTES)
+    return needed
 
 
 def _reduce_factor(size: tuple[int, int], work_side: int) -> int:
     return max(1, math.ceil(max(size) / work_side))
+
+
+def _memory(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
 def _size(pixels: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
@@ -49,6 +49,8 @@ def test_a_look_upload_is_refused_with_a_message_or_analysed(
     photo = SimpleUploadedFile("photo.jpg", case.data, content_type="image/jpeg")
     with django_capture_on_commit_callbacks(execute=True):
         response = storefront.post("/api/v1/looks/", {"photo": photo}, format="multipart")
+    event(case.kind)
+    event(f"HTTP {response.status_code}")
     if response.status_code != 202:
         _assert_refused(response, case)
         assert "photo" in response.json()["errors"], (case, response.json())
@@ -77,6 +79,8 @@ def test_a_catalog_photo_is_refused_with_a_message_or_stored_and_analysed(
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = editor.post("/api/v1/items/bulk/", {"items": [item]}, format="json")
+    event(case.kind)
+    event(f"HTTP {response.status_code}")
     if response.status_code != 200:
         _assert_refused(response, case)
         assert "image" in str(response.json()["errors"]), (case, response.json())

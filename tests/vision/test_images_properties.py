@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.photo_strategies import PhotoCase, images, photos
@@ -18,6 +19,7 @@ from vision.images import (
     ACCEPTED_FORMATS,
     DEFAULT_LIMITS,
     ImageRejected,
+    PhotoLimits,
     check_garment_image,
     open_garment_image,
 )
@@ -40,6 +42,8 @@ def _outcome(case: PhotoCase, *, check: bool, work_side: int | None = None) -> I
 def test_every_upload_is_refused_with_a_reason_or_opened_within_the_limits(case: PhotoCase) -> None:
     opened = _outcome(case, check=False)
     checked = _outcome(case, check=True)
+    event(case.kind)
+    event("refused" if isinstance(opened, str) else "opened")
     if isinstance(opened, str):
         assert opened.startswith("refused: ") and len(opened) > len("refused: "), opened
         assert checked.startswith("refused: ") if isinstance(checked, str) else False, (case, checked)
@@ -58,6 +62,8 @@ def test_a_whole_photo_within_the_limits_is_opened_upright_and_reduced_to_the_wo
     case: PhotoCase,
 ) -> None:
     opened = _outcome(case, check=False)
+    event(case.kind)
+    event("refused" if isinstance(opened, str) else "opened")
     if case.upright_size is None:
         assert isinstance(opened, str), case
         fmt = Image.open(io.BytesIO(case.data)).format
@@ -72,3 +78,21 @@ def test_a_whole_photo_within_the_limits_is_opened_upright_and_reduced_to_the_wo
     # One whole factor for both sides (rounded up): the photo keeps its shape.
     factors = range(1, max(width, height) + 1)
     assert any(reduced.size == (-(-width // f), -(-height // f)) for f in factors), (case, reduced.size)
+
+
+@settings(max_examples=200)
+@given(
+    case=images(),
+    decode_bytes=st.integers(64, 200_000),
+    work_side=st.one_of(st.none(), st.integers(8, 200)),
+)
+def test_what_the_web_check_accepts_a_worker_can_decode_under_any_limits(
+    case: PhotoCase, decode_bytes: int, work_side: int | None
+) -> None:
+    limits = PhotoLimits(max_decode_bytes=decode_bytes)
+    try:
+        check_garment_image(case.data, limits=limits)
+    except ImageRejected:
+        return
+    event("accepted by the check")
+    open_garment_image(case.data, limits=limits, work_side=work_side)  # must not raise
