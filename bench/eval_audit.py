@@ -51,10 +51,8 @@ from vision.audit import (
 )
 from vision.datasets import LabelledGarment, read_labelled_folder, split_part
 from vision.detect import find_garment, isolate_garment
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ANALYSIS_SIDE, ImageRejected, open_garment_image
 
-# What the trainer decodes photos at (vision.train.DRAFT_SIDE): the same pixels reach the network.
-DRAFT_SIDE = 512
 Ranker = Callable[[Sequence[AuditInput]], list[Disagreement]]
 
 
@@ -183,7 +181,7 @@ def cached_predictions(
         batch, images = [], []
         for garment in garments[start : start + args.batch_size]:
             try:
-                image = open_garment_image(garment.image_path, draft_side=DRAFT_SIDE)
+                image = open_garment_image(garment.image_path, work_side=ANALYSIS_SIDE)
             except (ImageRejected, OSError):
                 found[garment.item_id] = None
                 continue

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from vision.images import ImageRejected
 
 from . import look_photos, outfit_photos, selectors, services
-from .forms import OutfitPhotoUploadForm
+from .forms import GarmentPhotoForm, OutfitPhotoUploadForm
 from .models import (
     ApiKey,
     CatalogItem,
@@ -74,6 +74,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class GarmentAdmin(admin.ModelAdmin):
     kind = ""
+    form = GarmentPhotoForm
     list_filter: ClassVar[tuple[type[admin.SimpleListFilter] | str, ...]] = (SlotFilter, "source")
     search_fields: ClassVar[tuple[str, ...]] = ("external_id",)
     readonly_fields = ("preview", "image_sha256", "created_at", "updated_at")

@@ -85,7 +85,7 @@ def look_upload(request: HttpRequest) -> HttpResponse:
     if photo is None:
         return render(request, "outfits/demo_error.html", {"error": "choose a photo first"}, status=400)
     try:
-        look = looks.look_create(photo=photo.read(), filename=photo.name or "photo.jpg")
+        look = looks.look_create(photo=photo.read())
     except ImageRejected as exc:
         return render(request, "outfits/demo_error.html", {"error": str(exc)}, status=400)
     return redirect("demo-look", pk=look.pk)

@@ -1,4 +1,4 @@
-"""Forms of the admin's own pages (not model forms)."""
+"""Forms of the admin's own pages, and the photo check of its garment pages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from vision.images import ImageRejected
+
+from .photos import photo_check
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -38,3 +43,20 @@ class OutfitPhotoUploadForm(forms.Form):
     source = forms.CharField(
         max_length=80, initial="editors", help_text="Recorded on every outfit made from these photos."
     )
+
+
+class GarmentPhotoForm(forms.ModelForm):
+    """A catalog or library item's admin page: a photo an editor uploads passes the same check as an
+    upload through the API (Django's ImageField only asks Pillow whether it is an image)."""
+
+    def clean_image(self) -> Any:
+        image = self.cleaned_data.get("image")
+        if isinstance(image, UploadedFile):
+            image.seek(0)
+            try:
+                photo_check(image.read())
+            except ImageRejected as exc:
+                raise forms.ValidationError(str(exc)) from exc
+            finally:
+                image.seek(0)
+        return image

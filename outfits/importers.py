@@ -22,11 +22,12 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ImageRejected
 from vision.labels import mango_title
 
 from .categories import CategoryTree, UnmappedCategory, mango_slot, myntra_slot
 from .models import CatalogItem, Category, ImageAnalysis, LibraryItem, LibraryOutfit, LibraryOutfitItem
+from .photos import photo_check
 
 Role = Literal["library", "catalog"]
 
@@ -212,12 +213,11 @@ class _ItemImporter:
         if item is None or item.image_sha256 != sha:
             try:
                 # A full decode: truncated files are caught here, with their row, not in a worker later.
-                open_garment_image(data).close()
+                suffix = photo_check(data).suffix
             except ImageRejected as exc:
                 self._problem(row, f"image {row.image_path.name}: {exc}")
                 return
-            suffix = row.image_path.suffix.lower().lstrip(".") or "jpg"
-            name = f"garments/{sha[:2]}/{sha}.{suffix}"
+            name = f"garments/{sha[:2]}/{sha}{suffix}"
             # Content-addressed: the same photo imported twice (library and catalog) is stored once.
             if not default_storage.exists(name):
                 name = default_storage.save(name, ContentFile(data))

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS, ImpossibleSlot, outfit_wanted_slots
-from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
+from vision.images import ImageRejected
 
 from . import jobs, readings, selectors, shopper_garments, suggestions
 from .categories import CategoryTree
 from .jobs import TRANSIENT_ERRORS
 from .models import GarmentRegion, LookRequest
+from .photos import photo_check, photo_open
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ _LOOK_FAILURES = (ImageRejected, OSError, selectors.NoIndex, CannotClassify, sug
 def look_create(
     *,
     photo: bytes,
-    filename: str,
     garment_slot: str = "",
     wanted_slots: Sequence[str] = (),
     k: int = 8,
@@ -59,15 +57,14 @@ def look_create(
     """Store a shopper's photo (in the private storage) and queue its analysis (after commit) on the
     gpu queue. The look belongs to `api_key` or `user`, whoever made it (outfits.selectors.looks_for).
 
-    The photo is fully decoded here first: a corrupt, truncated or oversized upload is refused with
-    ImageRejected and nothing is stored.
+    The photo is decoded here first: a corrupt, truncated or oversized upload is refused with
+    ImageRejected and nothing is stored. It is stored under the name its bytes call for (a PNG sent
+    as photo.jpg is kept as .png).
     """
     from . import tasks
 
-    open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
+    suffix = photo_check(photo).suffix
     sha = hashlib.sha256(photo).hexdigest()
-    suffix = Path(filename).suffix.lower()
-    suffix = suffix if suffix in IMAGE_SUFFIXES else ".jpg"
     with transaction.atomic():
         look = LookRequest(
             image_sha256=sha,
@@ -116,7 +113,7 @@ def _recommend(look: LookRequest, held: jobs.Claim) -> LookRequest | None:
     if index is None:
         raise selectors.NoIndex(f"no active index built with {spec}: build the index first")
     with look.image.open("rb") as handle:
-        image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+        image = photo_open(handle.read())
     reading = read_photo(
         image,
         embedder,

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from vision.images import IMAGE_SUFFIXES, ImageRejected, open_garment_image
+from vision.images import ImageRejected
 
 from . import jobs, readings, services
 from .categories import CategoryTree
 from .models import LibraryItem, LibraryOutfit, LibraryOutfitItem, OutfitPhoto, Slot
+from .photos import photo_check, photo_open
 from .worker_models import garment_gate, pose_reader, quality_filter, vision_embedder
 
 if TYPE_CHECKING:
@@ -48,19 +48,16 @@ def outfit_photo_add(
     is stored. The same bytes in the same source are stored once."""
     from . import tasks
 
-    open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
+    suffix = photo_check(photo).suffix
     sha = hashlib.sha256(photo).hexdigest()
     existing = OutfitPhoto.objects.filter(source=source, image_sha256=sha).first()
     if existing is not None:
         return PhotoAdded(existing, created=False)
-    suffix = Path(filename).suffix.lower()
     with transaction.atomic():
         row = OutfitPhoto(
             image_sha256=sha, source=source, filename=Path(filename).name[:255], uploaded_by=uploaded_by
         )
-        row.image.save(
-            f"{sha[:20]}{suffix if suffix in IMAGE_SUFFIXES else '.jpg'}", ContentFile(photo), save=False
-        )
+        row.image.save(f"{sha[:20]}{suffix}", ContentFile(photo), save=False)
         row.save()
         if enqueue:
             transaction.on_commit(lambda: tasks.outfit_photo_analyze.delay(row.pk))
@@ -89,7 +86,7 @@ def _analyze(row: OutfitPhoto, held: jobs.Claim) -> None:
 
     try:
         with row.image.open("rb") as handle:
-            image = open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+            image = photo_open(handle.read())
     except (ImageRejected, OSError) as exc:
         _finish(held, error=str(exc))
         return

@@ -25,7 +25,7 @@ from django.utils import timezone
 from recsys.answers import Blending
 from recsys.library_graph import LibraryGraph
 from recsys.rank.blend import BlendWeights
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ImageRejected
 
 from . import answer_cache, build_storage, jobs, readings, selectors
 from .categories import CategoryTree, recent_tree
@@ -44,6 +44,7 @@ from .models import (
     Slot,
     embedding_vector,
 )
+from .photos import photo_check, photo_open
 from .shopper_garments import REASON_ATTRIBUTE
 from .worker_models import quality_filter, vision_embedder
 
@@ -126,7 +127,7 @@ def garments_analyze(*, kind: GarmentKind, ids: Sequence[int], force: bool = Fal
             continue
         try:
             with item.image.open("rb") as handle:
-                images.append(open_garment_image(handle.read(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS))
+                images.append(photo_open(handle.read()))
             ready.append(item)
         except (ImageRejected, OSError) as exc:
             failed += 1
@@ -452,7 +453,7 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
         i.external_id: i
         for i in CatalogItem.objects.filter(external_id__in=[d["external_id"] for d in items])
     }
-    photos: dict[int, tuple[str, bytes]] = {}
+    photos: dict[int, tuple[str, bytes, str]] = {}  # position: sha, bytes, the name ending they call for
     for position, data in enumerate(items):
         photo = data.get("image_base64")
         if photo is None:
@@ -460,10 +461,10 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
                 raise ItemRejected(position, data["external_id"], "a new item needs image_base64")
             continue
         try:
-            open_garment_image(photo, max_pixels=settings.CTL_MAX_IMAGE_PIXELS).close()
+            suffix = photo_check(photo).suffix
         except ImageRejected as exc:
             raise ItemRejected(position, data["external_id"], f"image: {exc}") from exc
-        photos[position] = (hashlib.sha256(photo).hexdigest(), photo)
+        photos[position] = (hashlib.sha256(photo).hexdigest(), photo, suffix)
     if len({d["external_id"] for d in items}) != len(items):
         raise ItemRejected(0, "", "the same external_id appears twice in one batch")
     created = updated = unchanged = 0
@@ -474,7 +475,7 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
             key: data[key] for key in ("title", "brand", "price", "gender", "in_stock", "link", "attributes")
         } | {"category": category, "source": source}
         item = existing.get(data["external_id"])
-        sha, photo = photos.get(position, (None, None))
+        sha, photo, suffix = photos.get(position, (None, None, ""))
         if (
             item is not None
             and (sha is None or sha == item.image_sha256)
@@ -491,7 +492,7 @@ def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api"
             setattr(item, key, value)
         if sha is not None and photo is not None and sha != item.image_sha256:
             item.image_sha256 = sha
-            item.image.save(f"{sha[:2]}/{sha}.jpg", ContentFile(photo), save=False)
+            item.image.save(f"{sha[:2]}/{sha}{suffix}", ContentFile(photo), save=False)
             item.save()
             changed.append(item.pk)
         else:

@@ -8,9 +8,11 @@ standard library only (never torch), and every way an upload can be bad ends in 
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +21,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # 40 MP is larger than any catalog or phone photo we expect, and small enough that a decoded RGB
 # image (120 MB) cannot exhaust a web worker's memory.
 MAX_PIXELS: Final = 40_000_000
+# No camera or catalog photo has a side this long (a 40 MP photo at 4:3 is 7300 px wide); a longer
+# side is a panorama, a scan strip or a crafted file.
+MAX_SIDE: Final = 10_000
+# A garment photo, even a belt or a scarf laid flat, is shot well under 10:1. Squared for the model
+# (the analysis pads the garment to a square), a 10:1 photo's garment already fills a tenth of it;
+# a 40000x1 PNG of 201 bytes was squared to 1.6 GP (6.1 GB, 14 s: measured before these limits).
+MAX_ASPECT: Final = 10.0
+# What decoding may allocate (see _decode_bytes): a 40 MP PNG or JPEG in any mode (at most 160 MB),
+# a progressive JPEG up to 38 MP (its coefficients too), a WEBP up to 16 MP (16 bytes a pixel).
+MAX_DECODE_BYTES: Final = 256 * 2**20
+# The analysis (garment box, quality, crop, embedding) works on a copy whose longer side is at most
+# this: the model sees 224 px and the box and quality work at 256 to 512, so a phone photo loses
+# nothing they read, and the garment's square stays within 2048 x 2048 (16 MB) whatever was uploaded.
+ANALYSIS_SIDE: Final = 2048
 
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP")
 # The file names those formats go by: what a folder of photos is searched for.
@@ -60,22 +76,77 @@ _DECODE_ERRORS: Final = (OSError, SyntaxError, ValueError, EOFError)
 # an unreadable orientation tag is still a good photo, so those errors only skip the rotation.
 _EXIF_ERRORS: Final = (OSError, SyntaxError, ValueError, KeyError, TypeError)
 
+# Bytes Pillow allocates per pixel of each mode (any other: four).
+_BYTES_PER_PIXEL: Final = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# A WEBP is decoded through libwebp's RGBA canvas whatever its mode, then copied: 16.7 bytes a pixel
+# of peak memory measured in a fresh process (bench/bench_photo_worst.py), against 4.3 for a PNG.
+_WEBP_BYTES_PER_PIXEL: Final = 16
+# A progressive JPEG keeps every DCT coefficient (2 bytes a sample) until its last scan, at full size
+# even when drafted to a smaller one: 1.5 samples a pixel for the usual 4:2:0 colour JPEG.
+_JPEG_COEFFICIENT_BYTES: Final = 2
+
 
 class ImageRejected(ValueError):
     """The upload is not a usable garment photo; str() says why, in words fit for the uploader."""
 
 
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What one photo may cost, judged from its header before any pixel is decoded."""
+
+    max_pixels: int = MAX_PIXELS
+    max_side: int = MAX_SIDE
+    max_aspect: float = MAX_ASPECT  # longer side / shorter side
+    max_decode_bytes: int = MAX_DECODE_BYTES
+
+
+DEFAULT_LIMITS: Final = PhotoLimits()
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """A photo that passed every check: its format (JPEG, PNG or WEBP) and size as stored."""
+
+    format: str
+    size: tuple[int, int]
+
+    @property
+    def suffix(self) -> str:
+        """The file name ending its bytes call for, whatever name or type the upload declared."""
+        return {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}[self.format]
+
+
+def check_garment_image(
+    source: bytes | str | os.PathLike[str], *, limits: PhotoLimits = DEFAULT_LIMITS
+) -> PhotoInfo:
+    """Check a photo as `open_garment_image` does, without keeping its pixels: what the web process
+    does before it stores an upload. A JPEG is decoded at an eighth of its size (every byte of it is
+    still read, so a truncated one is caught); a PNG or WEBP is decoded whole, within the limits."""
+    data = _read_bytes(source)
+    if not data:
+        raise ImageRejected("the file is empty")
+    image = _identify(data, limits=limits)
+    info = PhotoInfo(format=str(image.format), size=image.size)
+    with image:
+        _decode(image, limits=limits, draft_size=(1, 1))
+    return info
+
+
 def open_garment_image(
-    source: bytes | str | os.PathLike[str], *, max_pixels: int = MAX_PIXELS, draft_side: int | None = None
+    source: bytes | str | os.PathLike[str],
+    *,
+    limits: PhotoLimits = DEFAULT_LIMITS,
+    work_side: int | None = None,
 ) -> Image.Image:
     """Decode a garment photo fully and return it upright, in RGB.
 
-    Checks, in order: not empty; a JPEG, PNG or WEBP; at most `max_pixels` pixels according to the
-    header (so a decompression bomb is refused before any pixel is decoded); decodes completely
-    (a truncated or corrupt file raises here, not later in a worker). Then applies the EXIF
-    orientation and composites any transparency on white. `draft_side` lets a JPEG decode at a
-    reduced scale (a power of two, never below that many pixels a side): far cheaper for a big photo
-    that will be shrunk to 224 px anyway.
+    Checks, in order: not empty; a JPEG, PNG or WEBP; within `limits` according to the header
+    (pixels, longest side, aspect ratio, decode memory: a decompression bomb or a 40000x1 strip is
+    refused before any pixel is decoded); decodes completely (a truncated or corrupt file raises
+    here, not later in a worker). With `work_side`, the photo is brought down so its longer side is
+    at most that, before any conversion: a JPEG is decoded at a reduced scale (draft), any photo is
+    then reduced by a whole factor. Then applies the EXIF orientation and composites any
+    transparency on white.
 
     Raises `ImageRejected` for every problem with the file itself; `FileNotFoundError` and other
     `OSError`s about reading a path are left alone (they are our bug, not the uploader's).
@@ -83,13 +154,15 @@ def open_garment_image(
     data = _read_bytes(source)
     if not data:
         raise ImageRejected("the file is empty")
-    image = _identify(data, max_pixels=max_pixels)
-    try:
-        if draft_side is not None and image.format == "JPEG":
-            image.draft("RGB", (draft_side, draft_side))
-        image.load()
-    except _DECODE_ERRORS as error:
-        raise ImageRejected("the image is truncated or corrupt") from error
+    image = _identify(data, limits=limits)
+    draft_size = None
+    if work_side is not None:
+        factor = _reduce_factor(image.size, work_side)
+        draft_size = (-(-image.width // factor), -(-image.height // factor))
+    _decode(image, limits=limits, draft_size=draft_size)
+    image = _reducible(image)
+    if work_side is not None and (factor := _reduce_factor(image.size, work_side)) > 1:
+        image = image.reduce(factor)
     return _to_rgb(_upright(image))
 
 
@@ -100,7 +173,7 @@ def _read_bytes(source: bytes | str | os.PathLike[str]) -> bytes:
         return file.read()
 
 
-def _identify(data: bytes, *, max_pixels: int) -> Image.Image:
+def _identify(data: bytes, *, limits: PhotoLimits) -> Image.Image:
     # catch_warnings is process-wide, not per thread: at worst another thread briefly misses this
     # one warning category, which nothing relies on.
     with warnings.catch_warnings():
@@ -117,16 +190,71 @@ def _identify(data: bytes, *, max_pixels: int) -> Image.Image:
         except _DECODE_ERRORS as error:
             # The signature matched but the header itself is damaged.
             raise ImageRejected("the image is truncated or corrupt") from error
-    width, height = image.size
+    try:
+        _check_size(image.size, limits)
+    except ImageRejected:
+        image.close()
+        raise
+    return image
+
+
+def _check_size(size: tuple[int, int], limits: PhotoLimits) -> None:
+    width, height = size
+    if width == 0 or height == 0:
+        raise ImageRejected(f"image has no pixels ({width}x{height})")
     pillow_limit = Image.MAX_IMAGE_PIXELS
-    limit = max_pixels if pillow_limit is None else min(max_pixels, pillow_limit)
+    limit = limits.max_pixels if pillow_limit is None else min(limits.max_pixels, pillow_limit)
     if width * height > limit:
         raise ImageRejected(
             f"image is {width}x{height} = {_size(width * height)}, over the {_size(limit)} limit"
         )
-    if width == 0 or height == 0:
-        raise ImageRejected(f"image has no pixels ({width}x{height})")
-    return image
+    if max(width, height) > limits.max_side:
+        raise ImageRejected(f"image is {width}x{height}: a side over the {limits.max_side} px limit")
+    if max(width, height) / min(width, height) > limits.max_aspect:
+        raise ImageRejected(
+            f"image is {width}x{height}: one side over {limits.max_aspect:g} times the other, the limit"
+        )
+
+
+def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, int] | None) -> None:
+    """Decode the pixels (at a reduced scale for a JPEG given `draft_size`), within the decode memory
+    limit. The limit is judged at the photo's full size, whatever the draft: the web check (which
+    drafts to an eighth) and a worker's decode (to the analysis's size) then always agree."""
+    needed = _decode_bytes(image)
+    if needed > limits.max_decode_bytes:
+        raise ImageRejected(
+            f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
+            f"{_memory(needed)}, over the {_memory(limits.max_decode_bytes)} limit"
+        )
+    try:
+        if draft_size is not None and image.format == "JPEG":
+            image.draft(image.mode, draft_size)
+        image.load()
+    except _DECODE_ERRORS as error:
+        raise ImageRejected("the image is truncated or corrupt") from error
+
+
+def _decode_bytes(image: Image.Image) -> int:
+    """What decoding the whole image allocates at its peak, from its header alone."""
+    pixels = image.width * image.height
+    if image.format == "WEBP":
+        return pixels * _WEBP_BYTES_PER_PIXEL
+    needed = pixels * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if image.format == "JPEG" and image.info.get("progressive"):
+        # Pillow lists each component's sampling factors in `layer`: (id, horizontal, vertical, table).
+        layers = getattr(image, "layer", None) or [("", 1, 1, 0)] * len(image.getbands())
+        most = max(h * v for _, h, v, _ in layers)
+        samples = sum(h * v for _, h, v, _ in layers) / most
+        needed += int(pixels * samples * _JPEG_COEFFICIENT_BYTES)
+    return needed
+
+
+def _reduce_factor(size: tuple[int, int], work_side: int) -> int:
+    return max(1, math.ceil(max(size) / work_side))
+
+
+def _memory(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
 
 
 def _size(pixels: int) -> str:
@@ -165,10 +293,24 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _reducible(image: Image.Image) -> Image.Image:
+    """The photo in a mode Image.reduce averages correctly, converted while it is still one copy:
+    8-bit for 16/32-bit greyscale, RGBA for palettes and colour-keyed transparency (averaging
+    palette indices or a transparent colour key would invent colours), L for 1-bit."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16/32-bit greyscale PNGs: scale to 8 bits first, Pillow's direct conversion would clip.
-        image = image.point(lambda value: value / 256).convert("L")
+        # The colour key of a 16-bit PNG cannot survive the scaling: it is dropped, not misapplied.
+        scaled = image.point(lambda value: value / 256).convert("L")
+        scaled.info.pop("transparency", None)
+        return scaled
+    if _has_alpha(image) and image.mode not in ("RGBA", "LA"):
+        return image.convert("RGBA")
+    if image.mode in ("1", "P"):
+        return image.convert("L" if image.mode == "1" else "RGB")
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
     if _has_alpha(image):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (*_ALPHA_BACKGROUND, 255))

@@ -49,15 +49,13 @@ from vision.datasets import LabelledGarment, read_labelled_folder, split_part
 from vision.detect import NEUTRAL_BACKGROUND, find_garment, isolate_garment
 from vision.embed import PROMPT_TEMPLATES, SLOT_PROMPT_WORDS, trim_padding
 from vision.garment_heads import GarmentHeads, Taxonomy, garment_mask_grid, type_key
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ANALYSIS_SIDE, DEFAULT_LIMITS, ImageRejected, PhotoLimits, open_garment_image
 from vision.labels import SLOTS
 from vision.registry import LoadedModel, load_model
 
 log = logging.getLogger(__name__)
 
 BASE_CONFIG: Final = "ctl-garment-effnetlite0-minilm"
-# Photos are decoded at no more than about this many pixels a side (JPEG draft): the network sees 224.
-DRAFT_SIDE: Final = 512
 CACHE_CHUNK: Final = 256
 
 
@@ -216,10 +214,12 @@ def _jitter(image: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def _prepared_photo(
-    garment: LabelledGarment, *, jitter: bool, seed: int, max_pixels: int
+    garment: LabelledGarment, *, jitter: bool, seed: int, limits: PhotoLimits
 ) -> Image.Image | None:
     try:
-        image = open_garment_image(garment.image_path, max_pixels=max_pixels, draft_side=DRAFT_SIDE)
+        # Opened as the analysis opens a photo (vision.images.ANALYSIS_SIDE), so the model trains on
+        # the crops it is shown when serving.
+        image = open_garment_image(garment.image_path, limits=limits, work_side=ANALYSIS_SIDE)
     except (ImageRejected, OSError) as exc:
         log.warning("skipping %s: %s", garment.image_path, exc)
         return None
@@ -230,13 +230,13 @@ def _prepared_photo(
     return isolated
 
 
-# A photo to prepare: the garment, whether to jitter it (training part), the seed, the pixel limit.
-_Job = tuple[LabelledGarment, bool, int, int]
+# A photo to prepare: the garment, whether to jitter it (training part), the seed, the photo limits.
+_Job = tuple[LabelledGarment, bool, int, PhotoLimits]
 
 
 def _prepare_job(job: _Job) -> Image.Image | None:
-    garment, jitter, seed, max_pixels = job
-    return _prepared_photo(garment, jitter=jitter, seed=seed, max_pixels=max_pixels)
+    garment, jitter, seed, limits = job
+    return _prepared_photo(garment, jitter=jitter, seed=seed, limits=limits)
 
 
 class _Preparer:
@@ -283,7 +283,7 @@ def _build_cache(
     settings: TrainSettings,
     *,
     progress: bool,
-    max_pixels: int,
+    limits: PhotoLimits,
 ) -> _FeatureCache:
     """Run every photo through the frozen lower blocks once (chunk by chunk, resumable)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -320,9 +320,7 @@ def _build_cache(
         ]
 
         def jobs(rows: range) -> list[_Job]:
-            return [
-                (data.garments[i], bool(data.parts[i] == "train"), settings.seed, max_pixels) for i in rows
-            ]
+            return [(data.garments[i], bool(data.parts[i] == "train"), settings.seed, limits) for i in rows]
 
         pending = preparer.submit(jobs(subs[0]))
         for at, rows in enumerate(subs):
@@ -706,7 +704,7 @@ def train_garment_model(
     resume: bool = False,
     progress: bool = True,
     activate_model: bool = True,
-    max_pixels: int = 40_000_000,
+    limits: PhotoLimits = DEFAULT_LIMITS,
     report: Callable[[str], None] = print,
 ) -> TrainResult:
     """Train on labelled folders and write a versioned artefact (activated unless told otherwise).
@@ -728,9 +726,7 @@ def train_garment_model(
         + ", ".join(f"{p}={int((data.parts == p).sum())}" for p in ("train", "validation", "test"))
         + f"; {len(data.taxonomy.types)} types, attributes: {', '.join(data.taxonomy.attributes) or 'none'}"
     )
-    cache = _build_cache(
-        data, loaded, device, work / "cache", settings, progress=progress, max_pixels=max_pixels
-    )
+    cache = _build_cache(data, loaded, device, work / "cache", settings, progress=progress, limits=limits)
     seconds = {"cache": time.perf_counter() - started}
     trainable = _Trainable(loaded, data.taxonomy, settings).to(device)
     upper_params = list(trainable.upper.parameters())

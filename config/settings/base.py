@@ -138,7 +138,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CTL_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = CTL_MAX_UPLOAD_BYTES
 # The catalog bulk upsert carries up to 500 items with their photos in base64: its own limit.
 CTL_MAX_BULK_BYTES = env.int("CTL_MAX_BULK_BYTES", default=256 * 1024 * 1024)
+# What one photo may cost, judged from its header (vision/images.py says why these defaults).
 CTL_MAX_IMAGE_PIXELS = env.int("CTL_MAX_IMAGE_PIXELS", default=40_000_000)
+CTL_MAX_IMAGE_SIDE = env.int("CTL_MAX_IMAGE_SIDE", default=10_000)
+CTL_MAX_IMAGE_ASPECT = env.float("CTL_MAX_IMAGE_ASPECT", default=10.0)
+CTL_MAX_DECODE_BYTES = env.int("CTL_MAX_DECODE_BYTES", default=256 * 2**20)
 
 # --- The recommender -------------------------------------------------------------------------
 CTL_VISION_MODEL = env.str("CTL_VISION_MODEL", default="ctl-effnetlite0-minilm")

@@ -20,8 +20,6 @@ from ..suggestions import DEFAULT_DIVERSITY
 # Pieces of a partial outfit one request may name (items and looks together).
 MAX_OUTFIT_PIECES = 10
 
-ACCEPTED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-
 
 # Fields that hand-written representations (below) format as the declared ones do.
 _PRICE = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -348,7 +346,10 @@ class SimilarSerializer(serializers.Serializer):
 
 class LookCreateSerializer(serializers.Serializer):
     photo = serializers.FileField(
-        help_text="JPEG, PNG or WEBP photo: one garment, a flat-lay or collage, or a person wearing the look."
+        help_text=(
+            "JPEG, PNG or WEBP photo: one garment, a flat-lay or collage, or a person wearing the look. "
+            "Its format is read from its bytes; the part's Content-Type may be missing or generic."
+        )
     )
     garment_slot = serializers.ChoiceField(
         choices=Slot.choices,
@@ -387,12 +388,8 @@ class LookCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError("the file is empty")
         if photo.size > settings.CTL_MAX_UPLOAD_BYTES:
             raise serializers.ValidationError(f"the file is over {settings.CTL_MAX_UPLOAD_BYTES} bytes")
-        content_type = (getattr(photo, "content_type", "") or "").split(";")[0].strip().lower()
-        if content_type not in ACCEPTED_PHOTO_TYPES:
-            raise serializers.ValidationError(
-                f"content type {content_type or 'missing'} is not accepted; "
-                f"send {', '.join(ACCEPTED_PHOTO_TYPES)}"
-            )
+        # No check of the part's declared Content-Type: clients omit it (curl `;type=`) or send a
+        # generic or wrong one. The service identifies the format from the bytes (look_create).
         return photo
 
 

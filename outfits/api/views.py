@@ -297,7 +297,6 @@ class LookCreate(APIView):
         api_key, user = _caller(request)
         look = looks.look_create(
             photo=photo.read(),
-            filename=photo.name or "photo.jpg",
             garment_slot=form.validated_data["garment_slot"],
             wanted_slots=form.validated_data["wanted_slots"],
             k=form.validated_data["k"],

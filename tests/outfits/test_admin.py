@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
 from django.test import Client
+from django.utils.datastructures import MultiValueDict
+from PIL import Image
 
-from outfits.models import IndexBuild, LibraryOutfit
+from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
+from tests.factories import garment_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +92,23 @@ def test_reanalyse_action_queues_analysis(
 
 def test_storefront_users_cannot_open_the_admin() -> None:
     assert Client().get("/admin/outfits/catalogitem/").status_code == 302
+
+
+def test_a_photo_uploaded_on_an_item_page_gets_the_api_photo_check(rf: Any, editor_user: Any) -> None:
+    item = CatalogItem.objects.order_by("pk")[0]
+    request = rf.get("/")
+    request.user = editor_user
+    form_class = admin.site._registry[CatalogItem].get_form(request, item)
+    data = model_to_dict(item)
+    strip = io.BytesIO()
+    Image.new("RGB", (40_000, 1), (200, 30, 30)).save(strip, format="PNG")
+    refused = form_class(
+        data=data,
+        files=MultiValueDict({"image": [SimpleUploadedFile("strip.png", strip.getvalue())]}),
+        instance=item,
+    )
+    assert not refused.is_valid()
+    assert refused.errors["image"] == ["image is 40000x1: a side over the 10000 px limit"]
+    photo = SimpleUploadedFile("tee.jpg", garment_photo())
+    accepted = form_class(data=data, files=MultiValueDict({"image": [photo]}), instance=item)
+    assert accepted.is_valid(), accepted.errors

@@ -24,6 +24,12 @@ def _run_on_commit(django_capture_on_commit_callbacks: Any) -> None:
     _capture = django_capture_on_commit_callbacks
 
 
+def _png(size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _upload(client: APIClient, data: bytes, content_type: str = "image/jpeg", **fields: object) -> Any:
     photo = SimpleUploadedFile("photo.jpg", data, content_type=content_type)
     with _capture(execute=True):
@@ -115,10 +121,19 @@ def test_the_shopper_can_say_what_the_photo_shows_and_what_they_want(storefront:
         (b"hello, this is not a photo at all" * 10, "image/jpeg", "not an image"),
         (b"%PDF-1.4\n%%EOF\n" * 10, "image/jpeg", "unsupported image format PDF"),
         (garment_photo()[:1500], "image/jpeg", "truncated"),
-        (garment_photo(), "text/plain", "content type"),
         (huge_png_header(), "image/png", "MP"),
+        (_png((40_000, 1)), "image/png", "a side over the 10000 px limit"),
+        (_png((2_000, 100)), "image/png", "one side over 10 times the other, the limit"),
     ],
-    ids=["zero-byte", "non-image", "pdf", "truncated-jpeg", "wrong-content-type", "over-large-pixel-count"],
+    ids=[
+        "zero-byte",
+        "non-image",
+        "pdf",
+        "truncated-jpeg",
+        "over-large-pixel-count",
+        "long-strip",
+        "wide-aspect",
+    ],
 )
 def test_bad_photos_are_refused_and_nothing_is_stored(
     storefront: APIClient, data: bytes, content_type: str, message: str
@@ -156,3 +171,57 @@ def test_png_and_webp_photos_are_accepted(storefront: APIClient) -> None:
     for fmt, content_type in (("PNG", "image/png"), ("WEBP", "image/webp")):
         response = _upload(storefront, garment_photo(fmt=fmt), content_type)
         assert response.status_code == 202, response.content
+
+
+def _raw_multipart(client: APIClient, data: bytes, part_headers: str) -> Any:
+    """A multipart body written by hand, so the photo part carries exactly `part_headers` (the test
+    client always adds a Content-Type to a file part)."""
+    boundary = "photo-boundary-7d2f"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="x.jpg"\r\n'
+            f"{part_headers}\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    with _capture(execute=False):
+        return client.post(
+            "/api/v1/looks/", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("JPEG", ".jpg"), ("PNG", ".png"), ("WEBP", ".webp")])
+def test_a_photo_part_without_a_content_type_is_judged_by_its_bytes(
+    storefront: APIClient, fmt: str, suffix: str
+) -> None:
+    # curl -F photo=@x.jpg;type= sends no Content-Type for the part; some clients omit it too.
+    response = _raw_multipart(storefront, garment_photo(fmt=fmt), part_headers="")
+    assert response.status_code == 202, response.content
+    look = LookRequest.objects.get(pk=response.json()["id"])
+    assert str(look.image.name).endswith(suffix)  # named for what the bytes are, not the file name x.jpg
+
+
+def test_a_part_without_a_content_type_that_is_no_photo_is_refused(storefront: APIClient) -> None:
+    response = _raw_multipart(storefront, b"name,colour\nshirt,red\n" * 20, part_headers="")
+    assert response.status_code == 400, response.content
+    assert "not an image" in response.json()["errors"]["photo"][0]
+    assert LookRequest.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("declared", "fmt", "suffix"),
+    [
+        ("text/plain", "JPEG", ".jpg"),
+        ("image/jpeg", "PNG", ".png"),
+        ("application/octet-stream", "WEBP", ".webp"),
+    ],
+)
+def test_a_declared_type_that_lies_is_judged_by_the_bytes(
+    storefront: APIClient, declared: str, fmt: str, suffix: str
+) -> None:
+    response = _raw_multipart(
+        storefront, garment_photo(fmt=fmt), part_headers=f"Content-Type: {declared}\r\n"
+    )
+    assert response.status_code == 202, response.content
+    assert str(LookRequest.objects.get(pk=response.json()["id"]).image.name).endswith(suffix)

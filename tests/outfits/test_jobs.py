@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def _look() -> LookRequest:
     # Not transactional: the on_commit enqueue never runs, so the look waits PENDING like a queued one.
-    return looks.look_create(photo=garment_photo("Jeans", "Jeans", (40, 60, 110)), filename="look.jpg")
+    return looks.look_create(photo=garment_photo("Jeans", "Jeans", (40, 60, 110)))
 
 
 def _claimed_by_a_dead_worker(look: LookRequest, *, attempts: int = 1) -> None:

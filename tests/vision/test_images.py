@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision.images import MAX_PIXELS, ImageRejected, open_garment_image
+from vision.images import (
+    MAX_PIXELS,
+    ImageRejected,
+    PhotoLimits,
+    check_garment_image,
+    open_garment_image,
+)
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -33,9 +39,9 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
-def rejection(source: bytes | str | Path, **options: int) -> str:
+def rejection(source: bytes | str | Path, **limits: int) -> str:
     with pytest.raises(ImageRejected) as caught:
-        open_garment_image(source, **options)
+        open_garment_image(source, limits=PhotoLimits(**limits))
     return str(caught.value)
 
 
@@ -156,3 +162,103 @@ def test_converts_cmyk_jpeg() -> None:
     cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # red
     pixels = np.asarray(open_garment_image(encode(cmyk, "JPEG")))
     assert pixels[4, 4, 0] > 200 and pixels[4, 4, 1] < 60
+
+
+def test_rejects_a_long_strip_of_a_few_bytes_before_decoding() -> None:
+    # 40000x1: 40,000 pixels, far under the pixel limit; squared by the analysis it was 1.6 GP.
+    strip = encode(Image.new("RGB", (40_000, 1), (200, 30, 30)), "PNG")
+    assert len(strip) < 300
+    assert rejection(strip) == "image is 40000x1: a side over the 10000 px limit"
+    with pytest.raises(ImageRejected):
+        check_garment_image(strip)
+
+
+def test_rejects_an_extreme_aspect_ratio() -> None:
+    message = rejection(encode(photo((2_000, 100)), "PNG"))
+    assert message == "image is 2000x100: one side over 10 times the other, the limit"
+    assert rejection(encode(photo((30, 600)), "JPEG"), max_aspect=4) == (
+        "image is 30x600: one side over 4 times the other, the limit"
+    )
+    assert open_garment_image(encode(photo((1_000, 100)), "PNG")).size == (1_000, 100)  # 10:1 is allowed
+
+
+def test_rejects_a_photo_whose_decoded_pixels_are_over_the_memory_limit() -> None:
+    rgba = encode(Image.new("RGBA", (1_000, 1_000)), "PNG")  # 4 bytes a pixel once decoded
+    message = rejection(rgba, max_decode_bytes=2 * 2**20)
+    assert message == "image is 1000x1000 in mode RGBA: decoding it takes 3.8 MB, over the 2.0 MB limit"
+    grey = encode(Image.new("L", (1_000, 1_000)), "PNG")  # one byte a pixel: within the same limit
+    assert open_garment_image(grey, limits=PhotoLimits(max_decode_bytes=2 * 2**20)).size == (1_000, 1_000)
+
+
+def test_the_web_check_and_the_worker_judge_decode_memory_alike() -> None:
+    # 7.3 MB as RGB at full size: refused by both, though the check would draft it to an eighth and
+    # the worker to a quarter (a photo the web accepts must never fail in the worker).
+    big = encode(photo((1_600, 1_200)), "JPEG")
+    limits = PhotoLimits(max_decode_bytes=2 * 2**20)
+    for decode in (check_garment_image, open_garment_image):
+        with pytest.raises(ImageRejected, match=r"decoding it takes 7\.3 MB, over the 2\.0 MB limit"):
+            decode(big, limits=limits)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_work_side_brings_the_longer_side_down(fmt: str) -> None:
+    image = open_garment_image(encode(photo((3_000, 1_000)), fmt), work_side=1_024)
+    # A whole factor: 3 (a JPEG: drafted at 1/2, then reduced by 2), so between half the side and it.
+    assert 512 <= image.width <= 1_024 and abs(image.width / image.height - 3) < 0.01
+    assert image.mode == "RGB"
+
+
+def test_work_side_keeps_a_smaller_photo_as_it_is() -> None:
+    assert open_garment_image(encode(photo((300, 200)), "PNG"), work_side=1_024).size == (300, 200)
+
+
+def test_work_side_averages_palette_colours_not_palette_indices() -> None:
+    stripes = Image.new("P", (400, 40), 0)
+    stripes.putpalette([255, 0, 0, 0, 0, 255])
+    for x in range(1, 400, 2):
+        for y in range(40):
+            stripes.putpixel((x, y), 1)
+    pixel = np.asarray(open_garment_image(encode(stripes, "PNG"), work_side=100))[1, 10]
+    assert abs(int(pixel[0]) - 127) <= 2 and pixel[1] == 0 and abs(int(pixel[2]) - 127) <= 2
+
+
+def test_work_side_applies_after_the_exif_orientation_is_known() -> None:
+    stored = photo((1_200, 400))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright = open_garment_image(encode(stored, "JPEG", exif=exif.tobytes()), work_side=300)
+    assert upright.size == (100, 300)
+
+
+def test_check_names_the_format_from_the_bytes() -> None:
+    info = check_garment_image(encode(photo((120, 90)), "WEBP"))
+    assert (info.format, info.size, info.suffix) == ("WEBP", (120, 90), ".webp")
+    assert check_garment_image(encode(photo(), "PNG")).suffix == ".png"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_check_catches_a_truncated_jpeg_though_it_decodes_at_an_eighth(progressive: bool) -> None:
+    data = encode(photo((800, 600)), "JPEG", progressive=progressive)
+    with pytest.raises(ImageRejected, match="truncated or corrupt"):
+        check_garment_image(data[: len(data) // 2])
+
+
+def test_a_webp_is_measured_at_what_libwebp_allocates() -> None:
+    size = (1_000, 1_000)
+    limits = PhotoLimits(max_decode_bytes=8 * 2**20)
+    with pytest.raises(ImageRejected) as caught:
+        open_garment_image(encode(photo(size), "WEBP"), limits=limits)
+    assert str(caught.value) == (
+        "image is 1000x1000 in mode RGB: decoding it takes 15.3 MB, over the 8.0 MB limit"
+    )
+    assert open_garment_image(encode(photo(size), "PNG"), limits=limits).size == size  # 3.8 MB
+
+
+def test_a_progressive_jpeg_is_measured_with_its_coefficients() -> None:
+    limits = PhotoLimits(max_decode_bytes=5 * 2**20)
+    baseline = encode(photo((1_000, 1_000)), "JPEG")  # 3.8 MB of pixels
+    progressive = encode(photo((1_000, 1_000)), "JPEG", progressive=True)  # and 4:2:0 coefficients
+    assert check_garment_image(baseline, limits=limits).size == (1_000, 1_000)
+    for decode in (check_garment_image, open_garment_image):
+        with pytest.raises(ImageRejected, match=r"decoding it takes 6\.7 MB, over the 5\.0 MB limit"):
+            decode(progressive, limits=limits)

@@ -9,8 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from outfits.photos import photo_open
 from vision.detect import find_garment
-from vision.images import ImageRejected, image_files, open_garment_image
+from vision.images import ImageRejected, image_files
 from vision.quality import HANDSET_THRESHOLD, assess_quality
 from vision.quality_filter import QualityFilter, QualityFilterMismatch, load_quality_filter
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         unreadable = 0
         for path in image_files(options["paths"]):
             try:
-                image = open_garment_image(path)
+                image = photo_open(path)
             except (ImageRejected, OSError) as error:
                 unreadable += 1
                 why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)

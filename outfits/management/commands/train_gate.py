@@ -14,8 +14,9 @@ from django.utils import timezone
 from PIL import Image
 
 from outfits.models import ImageAnalysis, LibraryOutfit, embedding_vector
+from outfits.photos import photo_open
 from outfits.worker_models import vision_embedder
-from vision.images import ImageRejected, image_files, open_garment_image
+from vision.images import ImageRejected, image_files
 
 
 class Command(BaseCommand):
@@ -97,6 +98,6 @@ def _photo_paths(folder: Path) -> list[Path]:
 def _open(path: Path) -> Image.Image | None:
     """A photo of the folder, or None for a file that is no photo (skipped: it teaches nothing)."""
     try:
-        return open_garment_image(path.read_bytes(), max_pixels=settings.CTL_MAX_IMAGE_PIXELS)
+        return photo_open(path)
     except (ImageRejected, OSError):
         return None

@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image
 from tqdm import tqdm
 
+from outfits.photos import photo_open
 from vision.datasets import DatasetError, LabelledGarment, read_labelled_folder
-from vision.images import ImageRejected, open_garment_image
+from vision.images import ImageRejected
 from vision.quality_filter import spread_sample, train_quality_filter
 
 # Categories listed under the table: the ones whose clean test photos were rejected most.
@@ -76,7 +77,7 @@ def _images(photos: Sequence[LabelledGarment], unreadable: list[str]) -> Iterato
     # One photo in memory at a time; None for an unreadable one (the trainer skips it).
     for photo in photos:
         try:
-            yield open_garment_image(photo.image_path)
+            yield photo_open(photo.image_path)
         except (ImageRejected, OSError) as error:
             unreadable.append(f"{photo.image_path}: {error}")
             yield None

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from outfits.photos import photo_limits
+
 
 class Command(BaseCommand):
     help = (
@@ -79,7 +81,7 @@ class Command(BaseCommand):
                 resume=options["resume"],
                 progress=options["verbosity"] > 0,
                 activate_model=not options["no_activate"],
-                max_pixels=settings.CTL_MAX_IMAGE_PIXELS,
+                limits=photo_limits(),
                 report=self.stdout.write,
             )
         except (DatasetError, TrainingError) as exc:
