@@ -200,7 +200,7 @@ REST_FRAMEWORK = {
         "client": env.str("CTL_THROTTLE_RATE", default="1200/min"),
         "looks": env.str("CTL_LOOKS_THROTTLE_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "outfits.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "outfits.api.errors.exception_handler",
 }
 
