@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -43,6 +45,12 @@ class Unavailable(exceptions.APIException):
     default_code = "unavailable"
 
 
+class TooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "the request body is too large"
+    default_code = "too_large"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ImageRejected):
         exc = exceptions.ValidationError({"photo": [str(exc)]})
@@ -52,6 +60,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = Conflict(str(exc))
     elif isinstance(exc, (NoIndex, SearchUnavailable)):
         exc = Unavailable(str(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django raises it while a form body is parsed; left alone, it is Django's HTML 400 page.
+        exc = TooLarge(f"the request's form fields are over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         # Field errors: keep them, and add one sentence a log line or a widget can show.

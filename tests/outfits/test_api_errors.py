@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -53,3 +55,11 @@ def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(
 def test_a_page_size_is_capped_at_the_most_a_page_sends(storefront: APIClient) -> None:
     assert len(storefront.get("/api/v1/items/", {"page_size": 2}).json()["results"]) == 2
     assert storefront.get("/api/v1/items/", {"page_size": 100000}).status_code == 200
+
+
+def test_a_form_body_over_the_upload_limit_is_a_json_413(storefront: APIClient, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = storefront.post("/api/v1/complete-the-look/", {"items": "x" * 2000, "slots": "bottom"})
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "1000 bytes" in response.json()["detail"]
