@@ -10,6 +10,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from .errors import ErrorSerializer
@@ -50,6 +51,24 @@ class ApiSchema(AutoSchema):
                 responses[str(code)] = self._get_response_for_code(response, str(code))
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer):
+            # drf-spectacular leaves out a nested list's bounds (the bulk upsert's 1 to 500 items).
+            if not field.allow_empty:
+                schema["minItems"] = 1
+            most = getattr(field, "max_length", None)  # DRF >= 3.14; the stubs lack it
+            if most is not None:
+                schema["maxItems"] = most
+        elif isinstance(field, serializers.DecimalField) and "pattern" in schema and field.max_whole_digits:
+            # drf-spectacular's pattern matches "" (every digit optional) and "-1" where the field has
+            # a minimum of 0: both are 400s. A decimal as sent: digits, then up to `decimal_places`.
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            schema["pattern"] = (
+                rf"^{sign}\d{{1,{field.max_whole_digits}}}(?:\.\d{{0,{field.decimal_places}}})?$"
+            )
+        return schema
 
     def _error_codes(self, operation: dict[str, Any]) -> list[int]:
         parameters = operation.get("parameters", [])

@@ -27,7 +27,18 @@ from .auth import LookUploadThrottle, StorefrontOrEditor
 from .schema import error_responses
 
 MAX_ITEM_ID = CatalogItem._meta.get_field("external_id").max_length or 120
-ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
+# What ItemIdInPath accepts: 1 to 120 characters, no slash (the URL's) and no control character.
+ITEM_ID = OpenApiParameter(
+    "external_id",
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_ITEM_ID,
+        "pattern": r"^[^/\u0000-\u001f\u007f]+$",
+    },
+    OpenApiParameter.PATH,
+    description="The shop's own item id.",
+)
 
 
 def suggest_query(data: Mapping[str, Any], *, k: int) -> SuggestQuery:
@@ -128,6 +139,10 @@ class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
     serializer_class = s.CatalogItemSerializer
     lookup_field = "external_id"
     queryset = selectors.catalog_items()
+
+    @extend_schema(parameters=[ITEM_ID])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class CatalogBulkUpsert(APIView):
@@ -307,7 +322,8 @@ class LookCreate(APIView):
     throttle_classes = [LookUploadThrottle]
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(request=s.LookCreateSerializer, responses={202: s.LookSerializer})
+    # A photo travels only in a multipart body (a urlencoded form cannot hold a file).
+    @extend_schema(request={"multipart/form-data": s.LookCreateSerializer}, responses={202: s.LookSerializer})
     def post(self, request: Request) -> Response:
         form = s.LookCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
