@@ -253,7 +253,7 @@ REST_FRAMEWORK = {
         # public schema and docs, and refusals, which cost a key lookup each.
         "anon": env.str("CTL_ANON_THROTTLE_RATE", default="60/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "outfits.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "outfits.api.errors.exception_handler",
 }
 

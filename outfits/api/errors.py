@@ -9,7 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from vision.images import ImageRejected
@@ -18,6 +18,20 @@ from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
 from ..suggestions import MethodUnavailable
 from .auth import count_refused_call
 from .body_limit import body_too_large
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error (what `exception_handler` writes; for the OpenAPI schema only)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in one sentence.")
+    # The metaclass moves declared fields off the class, so Serializer.errors (a property) is intact.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False,
+        help_text="Invalid input only: each field's messages (nested as the input is).",
+    )
+
+    class Meta:
+        ref_name = "Error"
 
 
 class Conflict(exceptions.APIException):

@@ -28,9 +28,21 @@ from ..models import ApiKey, CatalogItem, LibraryOutfit, LookRequest, Slot
 from ..suggestions import SuggestQuery
 from . import serializers as s
 from .auth import LookUploadThrottle, StorefrontOrEditor, is_editor, is_storefront
+from .schema import error_responses
 
 MAX_ITEM_ID = CatalogItem._meta.get_field("external_id").max_length or 120
-ITEM_ID = OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="The shop's own item id.")
+# What ItemIdInPath accepts: 1 to 120 characters, no slash (the URL's) and no control character.
+ITEM_ID = OpenApiParameter(
+    "external_id",
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_ITEM_ID,
+        "pattern": r"^[^/\u0000-\u001f\u007f]+$",
+    },
+    OpenApiParameter.PATH,
+    description="The shop's own item id.",
+)
 
 
 def suggest_query(data: Mapping[str, Any], *, k: int) -> SuggestQuery:
@@ -73,6 +85,15 @@ class ItemIdInPath:
                     ]
                 }
             )
+
+
+# Suggesting needs an analysed garment and, for compat or blend, a compatibility model (409), and an
+# active index (503).
+SUGGESTION_ERRORS = error_responses(
+    409,
+    503,
+    e409="A garment is not analysed yet, or the method needs a compatibility model (run train_compat).",
+)
 
 
 def _answer_key(request: Request) -> str | None:
@@ -123,6 +144,10 @@ class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
     lookup_field = "external_id"
     queryset = selectors.catalog_items()
 
+    @extend_schema(parameters=[ITEM_ID])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
 
 class CatalogBulkUpsert(APIView):
     """Create or update up to 500 catalog items in one all-or-nothing request (editors only)."""
@@ -146,7 +171,8 @@ class CompleteTheLook(ItemIdInPath, APIView):
     outfits behind it and the attribute matches the library attests."""
 
     @extend_schema(
-        parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer], responses=s.CompleteTheLookSerializer
+        parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer],
+        responses={200: s.CompleteTheLookSerializer, **SUGGESTION_ERRORS},
     )
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
@@ -180,7 +206,10 @@ class OutfitComplete(APIView):
     # A read, though a POST (the outfit travels in the body): storefront keys may ask.
     permission_classes = [StorefrontOrEditor]
 
-    @extend_schema(request=s.OutfitCompleteRequestSerializer, responses=s.OutfitCompleteSerializer)
+    @extend_schema(
+        request=s.OutfitCompleteRequestSerializer,
+        responses={200: s.OutfitCompleteSerializer, **SUGGESTION_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         form = s.OutfitCompleteRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -214,7 +243,10 @@ class OutfitComplete(APIView):
 class SimilarItems(ItemIdInPath, APIView):
     """Catalog items of the same slot that look most like this one (sellable ones only)."""
 
-    @extend_schema(parameters=[ITEM_ID, s.SimilarQuerySerializer], responses=s.SimilarSerializer)
+    @extend_schema(
+        parameters=[ITEM_ID, s.SimilarQuerySerializer],
+        responses={200: s.SimilarSerializer, **error_responses(409, 503)},
+    )
     def get(self, request: Request, external_id: str) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -241,7 +273,13 @@ class CatalogSearch(APIView):
     """Catalog items that match a text ("red floral midi dress"), through the aligned image and text
     towers of the trained model. Sellable items only; same keys and limits as other storefront reads."""
 
-    @extend_schema(parameters=[s.SearchQuerySerializer], responses=s.SearchSerializer)
+    @extend_schema(
+        parameters=[s.SearchQuerySerializer],
+        responses={
+            200: s.SearchSerializer,
+            **error_responses(503, e503="No active index, or no worker embedded the text in time."),
+        },
+    )
     def get(self, request: Request) -> Response:
         query = s.SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -289,7 +327,8 @@ class LookCreate(APIView):
     throttle_classes = [LookUploadThrottle]
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(request=s.LookCreateSerializer, responses={202: s.LookSerializer})
+    # A photo travels only in a multipart body (a urlencoded form cannot hold a file).
+    @extend_schema(request={"multipart/form-data": s.LookCreateSerializer}, responses={202: s.LookSerializer})
     def post(self, request: Request) -> Response:
         form = s.LookCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
