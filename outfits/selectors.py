@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from recsys.answers import SIMILAR_DEPTH
 from recsys.index import IndexCache, IndexSet
@@ -73,6 +73,25 @@ def active_index(*, model_spec: str | None = None) -> IndexSet | None:
 def catalog_items() -> QuerySet[CatalogItem]:
     """Catalog items with the category path every view shows (type, family, slot) in one query."""
     return CatalogItem.objects.select_related("category__parent__parent")
+
+
+def catalog_analysis_states(item_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """How the analysis of each catalog item's current photo went, by item pk: {"status": pending |
+    analysed | failed, "error": why it failed, else ""}. The newest analysis of the item's current
+    photo (same sha256) decides, under whichever model made it; none yet (queued, or a changed photo
+    whose analysis is still of the old bytes) is pending. One query for all the items."""
+    states = {pk: {"status": "pending", "error": ""} for pk in item_ids}
+    rows = (
+        ImageAnalysis.objects.filter(
+            catalog_item__in=list(item_ids), image_sha256=F("catalog_item__image_sha256")
+        )
+        .order_by("updated_at")  # oldest first: the newest analysis has the last word
+        .values_list("catalog_item_id", "status", "error")
+    )
+    for pk, status, error in rows:
+        ok = status == ImageAnalysis.Status.OK
+        states[pk] = {"status": "analysed" if ok else "failed", "error": "" if ok else error}
+    return states
 
 
 def newest_model_spec() -> str | None:
