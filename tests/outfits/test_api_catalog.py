@@ -226,3 +226,26 @@ def test_item_detail_uses_the_shop_id(storefront: APIClient) -> None:
     body = storefront.get(f"/api/v1/items/{item.external_id}/").json()
     assert body["id"] == item.external_id and body["image_url"].startswith("http")
     assert body["analysis"] == {"status": "analysed", "error": ""}
+
+
+def test_a_batch_that_fails_midway_leaves_no_photo_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from outfits import services
+    from outfits.photo_uploads import photo_upload_check
+
+    photos = _stored_photos()
+
+    def broker_down(**_: object) -> int:
+        raise ConnectionError("the broker is gone")
+
+    monkeypatch.setattr(services, "garments_enqueue_analysis", broker_down)
+    item = {
+        "external_id": "API-MIDWAY",
+        "slot": "top",
+        "family": "T-shirts",
+        "type": "T-shirt",
+        "image_base64": photo_upload_check(garment_photo(seed=903)),
+    }
+    with pytest.raises(ConnectionError):
+        services.catalog_items_upsert(items=[item])
+    assert not CatalogItem.objects.filter(external_id="API-MIDWAY").exists()
+    assert _stored_photos() == photos
