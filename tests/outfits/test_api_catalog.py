@@ -70,7 +70,12 @@ def test_bulk_upsert_creates_analyses_and_is_idempotent(
     assert editor.post(BULK, price_only, format="json").json()["updated"] == 1
 
 
-def test_an_update_changes_only_the_fields_sent(editor: APIClient) -> None:
+@pytest.mark.parametrize(
+    "category",
+    [{}, {"slot": "top", "family": "T-shirts", "type": "T-shirt"}],
+    ids=["title only", "title and category"],
+)
+def test_an_update_changes_only_the_fields_sent(editor: APIClient, category: dict[str, str]) -> None:
     full = _item(
         "API-MERGE",
         link="https://shop.example/tee",
@@ -79,10 +84,9 @@ def test_an_update_changes_only_the_fields_sent(editor: APIClient) -> None:
         attributes={"fit": "slim"},
     )
     assert editor.post(BULK, {"items": [full]}, format="json").status_code == 200
-    renamed = editor.post(
-        BULK, {"items": [{"external_id": "API-MERGE", "title": "Navy tee II"}]}, format="json"
-    )
-    assert renamed.status_code == 200 and renamed.json()["items"][0]["status"] == "updated"
+    update = {"external_id": "API-MERGE", "title": "Navy tee II", **category}
+    renamed = editor.post(BULK, {"items": [update]}, format="json")
+    assert renamed.status_code == 200, renamed.content
     item = CatalogItem.objects.get(external_id="API-MERGE")
     assert item.title == "Navy tee II"
     assert (item.brand, str(item.price), item.link, item.in_stock, item.gender, item.attributes) == (
@@ -94,6 +98,7 @@ def test_an_update_changes_only_the_fields_sent(editor: APIClient) -> None:
         {"fit": "slim"},
     )
     assert (item.category.slot, item.category.name) == ("top", "T-shirt")
+    assert renamed.json()["items"][0]["status"] == "updated"
 
 
 def test_an_explicit_null_clears_a_field_and_leaves_the_others(editor: APIClient) -> None:
