@@ -313,7 +313,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def gunicorn(
+    env: dict[str, str], workers: int, port: int, *, timeout: int = 60
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [
             "gunicorn",
@@ -323,7 +325,7 @@ def gunicorn(env: dict[str, str], workers: int, port: int) -> Iterator[subproces
             "--workers",
             str(workers),
             "--timeout",
-            "60",
+            str(timeout),
             "--log-level",
             "warning",
         ],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from recsys.answers import SIMILAR_DEPTH
 from recsys.index import IndexCache, IndexSet
@@ -91,6 +91,25 @@ def looks_for(*, api_key: ApiKey | None, user: User | None) -> QuerySet[LookRequ
     if api_key is not None:
         return LookRequest.objects.filter(api_key=api_key)
     return LookRequest.objects.none()
+
+
+def catalog_analysis_states(item_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """How the analysis of each catalog item's current photo went, by item pk: {"status": pending |
+    analysed | failed, "error": why it failed, else ""}. The newest analysis of the item's current
+    photo (same sha256) decides, under whichever model made it; none yet (queued, or a changed photo
+    whose analysis is still of the old bytes) is pending. One query for all the items."""
+    states = {pk: {"status": "pending", "error": ""} for pk in item_ids}
+    rows = (
+        ImageAnalysis.objects.filter(
+            catalog_item__in=list(item_ids), image_sha256=F("catalog_item__image_sha256")
+        )
+        .order_by("updated_at")  # oldest first: the newest analysis has the last word
+        .values_list("catalog_item_id", "status", "error")
+    )
+    for pk, status, error in rows:
+        ok = status == ImageAnalysis.Status.OK
+        states[pk] = {"status": "analysed" if ok else "failed", "error": "" if ok else error}
+    return states
 
 
 def newest_model_spec() -> str | None:

@@ -6,20 +6,21 @@ validates uploads and reads indexes) never imports torch.
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import FileField
 from django.utils import timezone
 
 from recsys.answers import Blending
@@ -44,7 +45,8 @@ from .models import (
     Slot,
     embedding_vector,
 )
-from .photos import photo_check, photo_open
+from .photo_uploads import PhotoUpload, photo_store
+from .photos import photo_open
 from .shopper_garments import REASON_ATTRIBUTE
 from .worker_models import quality_filter, vision_embedder
 
@@ -424,81 +426,135 @@ def _index_add_compat(builder: IndexBuilder, spec: str) -> None:
 # --- Catalog writes from the API -------------------------------------------------------------
 
 
+ItemStatus = Literal["created", "updated", "unchanged", "rejected"]
+
+# A new item's fields that have no empty value: without them it cannot be shown or analysed.
+_NEW_ITEM_NEEDS: Final = ("slot", "family", "type", "image_base64")
+# The shop facts an upsert may send, and their value when a new item leaves them out or an explicit
+# null clears them (text fields are never null in the database: null clears them to "").
+_SHOP_FIELDS: Final[dict[str, Any]] = {
+    "title": "",
+    "brand": "",
+    "price": None,
+    "gender": "",
+    "link": "",
+    "attributes": {},
+}
+
+
 @dataclass(frozen=True)
-class UpsertOutcome:
-    created: int
-    updated: int
-    unchanged: int
-    analysis_queued: int
+class ItemUpserted:
+    """What became of one item of a bulk upsert."""
+
+    external_id: str | None
+    status: ItemStatus
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    analysis_queued: bool = False
+    item_id: int | None = None
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{name}: {' '.join(problems)}" for name, problems in self.errors.items())
 
 
-class ItemRejected(ValueError):
-    """One item of a batch is invalid; the whole batch is refused, nothing stored."""
+def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api") -> list[ItemUpserted]:
+    """Create or update catalog items by external id, each on its own; one outcome per item, in order.
 
-    def __init__(self, position: int, external_id: str, reason: str) -> None:
-        super().__init__(f"items[{position}] ({external_id}): {reason}")
-        self.position = position
-
-
-@transaction.atomic
-def catalog_items_upsert(*, items: Sequence[dict[str, Any]], source: str = "api") -> UpsertOutcome:
-    """Create or update catalog items by external id, all or nothing.
-
-    A new item needs a photo; a photo is decoded before anything is written, so one bad photo refuses
-    the batch and stores nothing. Items whose photo is new or changed are queued for analysis after
-    commit. Sending the same batch twice changes nothing the second time.
+    Merge semantics: an existing item changes only in the fields present in its dict (validated by
+    CatalogItemUpsertSerializer); an explicit None clears a field (text to "", price to null,
+    attributes to {}); `slot`, `family` and `type` come together. A new item needs `slot`, `family`,
+    `type` and `image_base64` (a checked PhotoUpload), else it is rejected naming what is missing; an
+    external id sent twice in one batch is rejected both times. A rejected item stores nothing (not its
+    photo); the others are stored. Photos are stored by content (the same bytes once); a new or changed
+    photo is queued for analysis (garment_analyze, gpu queue) once the transaction commits: the photo
+    is decoded there, not here. Sending the same batch twice changes nothing the second time.
     """
-    tree = CategoryTree()
-    existing = {
-        i.external_id: i
-        for i in CatalogItem.objects.filter(external_id__in=[d["external_id"] for d in items])
+    sent = Counter(data["external_id"] for data in items)
+    existing = CatalogItem.objects.in_bulk(list(sent), field_name="external_id")
+    image_field = CatalogItem._meta.get_field("image")
+    assert isinstance(image_field, FileField)
+    written: list[str] = []  # photos this call stored, removed again if the transaction fails
+    upsert = partial(
+        _catalog_item_upsert, tree=CategoryTree(), source=source, files=image_field, written=written
+    )
+    try:
+        with transaction.atomic():
+            outcomes = [
+                ItemUpserted(
+                    data["external_id"],
+                    "rejected",
+                    {"external_id": [f"sent {sent[data['external_id']]} times in one batch; send it once"]},
+                )
+                if sent[data["external_id"]] > 1
+                else upsert(data, existing.get(data["external_id"]))
+                for data in items
+            ]
+            queued = [outcome.item_id for outcome in outcomes if outcome.analysis_queued]
+            garments_enqueue_analysis(kind="catalog", ids=[pk for pk in queued if pk is not None])
+    except BaseException:
+        # Nothing was stored: neither are the photos this call wrote (another writer of the same
+        # bytes in this instant would lose its file; the worker then reports that photo as failed).
+        for name in written:
+            image_field.storage.delete(name)
+        raise
+    return outcomes
+
+
+def _catalog_item_upsert(
+    data: dict[str, Any],
+    item: CatalogItem | None,
+    *,
+    tree: CategoryTree,
+    source: str,
+    files: FileField,
+    written: list[str],
+) -> ItemUpserted:
+    external_id = data["external_id"]
+    created = item is None
+    if item is None:
+        missing = [name for name in _NEW_ITEM_NEEDS if name not in data]
+        if missing:
+            return ItemUpserted(
+                external_id, "rejected", {name: ["required for a new item"] for name in missing}
+            )
+        item = CatalogItem(external_id=external_id, source=source, **copy.deepcopy(_SHOP_FIELDS))
+    wanted: dict[str, Any] = {
+        name: copy.copy(_SHOP_FIELDS[name]) if data[name] is None else data[name]
+        for name in _SHOP_FIELDS
+        if name in data
     }
-    photos: dict[int, tuple[str, bytes, str]] = {}  # position: sha, bytes, the name ending they call for
-    for position, data in enumerate(items):
-        photo = data.get("image_base64")
-        if photo is None:
-            if data["external_id"] not in existing:
-                raise ItemRejected(position, data["external_id"], "a new item needs image_base64")
-            continue
-        try:
-            suffix = photo_check(photo).suffix
-        except ImageRejected as exc:
-            raise ItemRejected(position, data["external_id"], f"image: {exc}") from exc
-        photos[position] = (hashlib.sha256(photo).hexdigest(), photo, suffix)
-    if len({d["external_id"] for d in items}) != len(items):
-        raise ItemRejected(0, "", "the same external_id appears twice in one batch")
-    created = updated = unchanged = 0
-    changed: list[int] = []
-    for position, data in enumerate(items):
-        category = tree.leaf(Slot(data["slot"]), data["family"], data["type"])
-        fields = {
-            key: data[key] for key in ("title", "brand", "price", "gender", "in_stock", "link", "attributes")
-        } | {"category": category, "source": source}
-        item = existing.get(data["external_id"])
-        sha, photo, suffix = photos.get(position, (None, None, ""))
-        if (
-            item is not None
-            and (sha is None or sha == item.image_sha256)
-            and all(getattr(item, key) == value for key, value in fields.items())
-        ):
-            unchanged += 1
-            continue
-        if item is None:
-            item = CatalogItem(external_id=data["external_id"])
-            created += 1
-        else:
-            updated += 1
-        for key, value in fields.items():
-            setattr(item, key, value)
-        if sha is not None and photo is not None and sha != item.image_sha256:
-            item.image_sha256 = sha
-            item.image.save(f"{sha[:2]}/{sha}{suffix}", ContentFile(photo), save=False)
+    if "in_stock" in data:
+        wanted["in_stock"] = data["in_stock"]
+    if "slot" in data:
+        wanted["category_id"] = tree.leaf(Slot(data["slot"]), data["family"], data["type"]).pk
+    photo: PhotoUpload | None = data.get("image_base64")
+    new_photo = photo is not None and photo.sha256 != item.image_sha256
+    changed = [name for name, value in wanted.items() if created or getattr(item, name) != value]
+    if not (created or changed or new_photo):
+        return ItemUpserted(external_id, "unchanged", item_id=item.pk)
+    for name in changed:
+        setattr(item, name, wanted[name])
+    stored, wrote = "", False
+    if photo is not None and new_photo:
+        stored, wrote = photo_store(files.storage, str(files.upload_to), photo)
+        if wrote:
+            written.append(stored)
+        item.image.name, item.image_sha256 = stored, photo.sha256
+        changed += ["image", "image_sha256"]
+    if not created:
+        item.save(update_fields=[*changed, "updated_at"])
+        return ItemUpserted(external_id, "updated", analysis_queued=new_photo, item_id=item.pk)
+    try:
+        with transaction.atomic():  # a savepoint: a conflict loses this item, not the batch
             item.save()
-            changed.append(item.pk)
-        else:
-            item.save()
-    queued = garments_enqueue_analysis(kind="catalog", ids=changed) if changed else 0
-    return UpsertOutcome(created=created, updated=updated, unchanged=unchanged, analysis_queued=queued)
+    except IntegrityError:
+        if wrote:
+            files.storage.delete(stored)
+            written.remove(stored)
+        return ItemUpserted(
+            external_id, "rejected", {"external_id": ["created by another request meanwhile; send it again"]}
+        )
+    return ItemUpserted(external_id, "created", analysis_queued=True, item_id=item.pk)
 
 
 # --- Category audit --------------------------------------------------------------------------

@@ -132,6 +132,17 @@ def check_garment_image(
     return info
 
 
+def check_garment_header(data: bytes, *, limits: PhotoLimits = DEFAULT_LIMITS) -> PhotoInfo:
+    """The checks of `check_garment_image` that need only the header (format, pixels, sides, aspect
+    ratio, decode memory), no pixel decoded: what a request with hundreds of photos can afford. A
+    truncated or corrupt body passes here and is refused where the photo is decoded."""
+    if not data:
+        raise ImageRejected("the file is empty")
+    with _identify(data, limits=limits) as image:
+        _check_decode_memory(image, limits)
+        return PhotoInfo(format=str(image.format), size=image.size)
+
+
 def open_garment_image(
     source: bytes | str | os.PathLike[str],
     *,
@@ -220,18 +231,22 @@ def _decode(image: Image.Image, *, limits: PhotoLimits, draft_size: tuple[int, i
     """Decode the pixels (at a reduced scale for a JPEG given `draft_size`), within the decode memory
     limit. The limit is judged at the photo's full size, whatever the draft: the web check (which
     drafts to an eighth) and a worker's decode (to the analysis's size) then always agree."""
-    needed = _decode_bytes(image)
-    if needed > limits.max_decode_bytes:
-        raise ImageRejected(
-            f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
-            f"{_memory(needed)}, over the {_memory(limits.max_decode_bytes)} limit"
-        )
+    _check_decode_memory(image, limits)
     try:
         if draft_size is not None and image.format == "JPEG":
             image.draft(image.mode, draft_size)
         image.load()
     except _DECODE_ERRORS as error:
         raise ImageRejected("the image is truncated or corrupt") from error
+
+
+def _check_decode_memory(image: Image.Image, limits: PhotoLimits) -> None:
+    needed = _decode_bytes(image)
+    if needed > limits.max_decode_bytes:
+        raise ImageRejected(
+            f"image is {image.width}x{image.height} in mode {image.mode}: decoding it takes "
+            f"{_memory(needed)}, over the {_memory(limits.max_decode_bytes)} limit"
+        )
 
 
 def _decode_bytes(image: Image.Image) -> int:

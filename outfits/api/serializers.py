@@ -12,9 +12,11 @@ from rest_framework import serializers
 
 from recsys.rank.complete import Method
 from recsys.rank.policy import ImpossibleSlot, wanted_slots
+from vision.images import ImageRejected
 
 from .. import look_photos
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
+from ..photo_uploads import PhotoUpload, photo_upload_check
 from ..suggestions import DEFAULT_DIVERSITY
 
 # Pieces of a partial outfit one request may name (items and looks together).
@@ -71,7 +73,7 @@ class CatalogItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CatalogItem
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "title",
             "brand",
@@ -101,46 +103,160 @@ class SuggestedItemSerializer(serializers.ModelSerializer):
         fields = ("id", "title", "brand", "price", "in_stock", "link", "slot", "type", "image_url")
 
 
-class CatalogItemUpsertSerializer(serializers.Serializer):
-    """One item of a bulk upsert. The photo is base64 in JSON so a whole batch is one request."""
+@extend_schema_field({"type": "string", "format": "byte"})
+class Base64PhotoField(serializers.Field):
+    """A photo as base64 text, into a PhotoUpload checked by size and header only (the worker decodes
+    it). Not a CharField: its surrogate check walks every character in Python, 0.1 s for a 1.5 MB
+    photo, most of a 500-photo request; the base64 alphabet already rules out what it looks for."""
 
-    external_id = serializers.CharField(max_length=120)
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    brand = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
-    )
-    gender = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    in_stock = serializers.BooleanField(required=False, default=True)
-    link = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    slot = serializers.ChoiceField(choices=Slot.choices)
-    family = serializers.CharField(max_length=120)
-    type = serializers.CharField(max_length=120)
-    attributes = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, default=dict
-    )
-    image_base64 = serializers.CharField(required=False, write_only=True)
-
-    def validate_image_base64(self, value: str) -> bytes:
+    def to_internal_value(self, data: Any) -> PhotoUpload:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("image_base64 is a base64 string")
+        # Refuse an oversized photo before decoding it: 4 base64 characters carry 3 bytes.
+        if len(data) > (settings.CTL_MAX_UPLOAD_BYTES + 2) // 3 * 4:
+            raise serializers.ValidationError(
+                f"image: the file is over {settings.CTL_MAX_UPLOAD_BYTES} bytes"
+            )
         try:
-            data = base64.b64decode(value, validate=True)
+            photo = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise serializers.ValidationError("image_base64 is not valid base64") from exc
-        if not data:
-            raise serializers.ValidationError("image_base64 is empty")
-        return data
+        try:
+            return photo_upload_check(photo)
+        except ImageRejected as exc:
+            raise serializers.ValidationError(f"image: {exc}") from exc
+
+    def to_representation(self, value: Any) -> Any:
+        raise NotImplementedError("write-only: a stored photo is shown as image_url")
+
+
+_CLEARS = 'Absent: kept as it is (a new item: empty). null or "": cleared.'
+
+
+class CatalogItemUpsertSerializer(serializers.Serializer):
+    """One item of a bulk upsert, with merge semantics: an existing item (same `external_id`) changes
+    only in the fields sent; a field left out keeps its value, and an explicit null clears a field
+    that can be empty (text becomes "", price null, attributes {}). A new item needs `slot`, `family`,
+    `type` and `image_base64`; its other fields default to empty (`in_stock` to true). The photo is
+    base64 in JSON so a whole batch is one request; the request checks its size and header only, and
+    the analysis worker decodes it (the item's `analysis` says how that went)."""
+
+    external_id = serializers.CharField(max_length=120)
+    title = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, allow_null=True, help_text=_CLEARS
+    )
+    brand = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, allow_null=True, help_text=_CLEARS
+    )
+    price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Absent: kept. null: no price.",
+    )
+    gender = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, allow_null=True, help_text=_CLEARS
+    )
+    in_stock = serializers.BooleanField(required=False, help_text="Absent: kept (a new item: true).")
+    link = serializers.URLField(
+        max_length=500, required=False, allow_blank=True, allow_null=True, help_text=_CLEARS
+    )
+    slot = serializers.ChoiceField(
+        choices=Slot.choices,
+        required=False,
+        help_text="With family and type: the item's category. Absent: kept.",
+    )
+    family = serializers.CharField(max_length=120, required=False)
+    type = serializers.CharField(max_length=120, required=False)
+    attributes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        allow_null=True,
+        help_text="Sent: replaces the item's attributes as a whole. Absent: kept. null: cleared.",
+    )
+    image_base64 = Base64PhotoField(
+        required=False,
+        write_only=True,
+        help_text="A JPEG, PNG or WEBP photo, base64. Absent: the stored photo is kept. A new or changed "
+        "photo is queued for analysis.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        category = [name for name in ("slot", "family", "type") if name in attrs]
+        if category and len(category) < 3:
+            missing = [name for name in ("slot", "family", "type") if name not in attrs]
+            raise serializers.ValidationError(
+                {
+                    name: ["slot, family and type are sent together (a category is the whole path)"]
+                    for name in missing
+                }
+            )
+        return attrs
+
+
+class _BulkItemsField(serializers.ListField):
+    """The batch: each item is validated on its own (one bad item is rejected, the others stored)."""
+
+
+_BulkItems = extend_schema_field(CatalogItemUpsertSerializer(many=True))(_BulkItemsField)
 
 
 class CatalogBulkUpsertSerializer(serializers.Serializer):
-    # many=True hands max_length to the ListSerializer (DRF >= 3.14); the stubs' __init__ lacks it.
-    items = CatalogItemUpsertSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
+    items = _BulkItems(min_length=1, max_length=500, help_text="1 to 500 items.")
+
+
+class CatalogAnalysisSerializer(serializers.Serializer):
+    """How the analysis of an item's current photo went: pending (queued, or waiting for a worker),
+    analysed (in answers), failed (`error` says why: the photo could not be read)."""
+
+    status = serializers.ChoiceField(choices=["pending", "analysed", "failed"])
+    error = serializers.CharField(allow_blank=True)
+
+
+class CatalogBulkItemResultSerializer(serializers.Serializer):
+    external_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why a rejected item was rejected; else empty."
+    )
+    # A field named `errors` is taken out of the class by DRF's metaclass: no clash with Serializer.errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="A rejected item's problems by field; else empty.",
+    )
+    analysis_queued = serializers.BooleanField(
+        help_text="Its photo is new or changed and queued for analysis."
+    )
+    analysis = CatalogAnalysisSerializer(allow_null=True, help_text="null for a rejected item.")
 
 
 class CatalogBulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    analysis_queued = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    analysis_queued = serializers.IntegerField(help_text="Items whose photo is queued for analysis.")
+    items = CatalogBulkItemResultSerializer(many=True, help_text="One per item sent, in the same order.")
+
+
+class CatalogBulkRejectedSerializer(CatalogBulkResultSerializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(  # type: ignore[assignment]
+        help_text="Each rejected item's problems by field, keyed by its position."
+    )
+
+
+class CatalogItemDetailSerializer(CatalogItemSerializer):
+    """A catalog item with how its photo's analysis went."""
+
+    analysis = CatalogAnalysisSerializer(read_only=True)
+
+    def to_representation(self, item: CatalogItem) -> dict[str, Any]:
+        return super().to_representation(item) | {"analysis": self.context["analysis"]}
+
+    class Meta(CatalogItemSerializer.Meta):
+        fields = (*CatalogItemSerializer.Meta.fields, "analysis")
 
 
 class SuggestOptionsSerializer(serializers.Serializer):

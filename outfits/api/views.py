@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, parsers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
@@ -140,7 +141,9 @@ class CatalogItemList(generics.ListAPIView):
 
 
 class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
-    serializer_class = s.CatalogItemSerializer
+    """A catalog item, with how its photo's analysis went (pending, analysed or failed)."""
+
+    serializer_class = s.CatalogItemDetailSerializer
     lookup_field = "external_id"
     queryset = selectors.catalog_items()
 
@@ -148,22 +151,95 @@ class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        context = {
+            **self.get_serializer_context(),
+            "analysis": selectors.catalog_analysis_states([item.pk])[item.pk],
+        }
+        return Response(self.get_serializer(item, context=context).data)
+
+
+def _messages(problems: Any) -> list[str]:
+    """A serializer's errors of one field as plain sentences (a dict field's are per key)."""
+    if isinstance(problems, dict):
+        return [f"{key}: {message}" for key, value in problems.items() for message in _messages(value)]
+    if isinstance(problems, list):
+        return [message for value in problems for message in _messages(value)]
+    return [str(problems)]
+
+
+def _sent_id(raw: Any) -> str | None:
+    external_id = raw.get("external_id") if isinstance(raw, dict) else None
+    return external_id if isinstance(external_id, str) else None
+
 
 class CatalogBulkUpsert(APIView):
-    """Create or update up to 500 catalog items in one all-or-nothing request (editors only)."""
+    """Create or update up to 500 catalog items in one request (editors only). Each item stands on its
+    own: a rejected one (a bad field, an unreadable photo header, a new item missing what it needs) is
+    reported with its reason and stores nothing; the others are stored. Existing items are merged:
+    only the fields sent change (CatalogItemUpsertSerializer). New and changed photos are queued for
+    analysis (gpu queue) and the answer does not wait for it: each item's `analysis`, and the item's
+    own page, say pending, analysed or failed. A 400 only when no item was accepted."""
 
     write_permission = "outfits.change_catalogitem"
     body_limit_setting = "CTL_MAX_BULK_BYTES"  # 500 photos in base64 (outfits.api.body_limit)
 
-    @extend_schema(request=s.CatalogBulkUpsertSerializer, responses=s.CatalogBulkResultSerializer)
+    @extend_schema(
+        request=s.CatalogBulkUpsertSerializer,
+        responses={
+            200: s.CatalogBulkResultSerializer,
+            400: OpenApiResponse(
+                s.CatalogBulkRejectedSerializer,
+                description="Every item was rejected (each one's reason), or the batch itself is "
+                "malformed (then `detail` and `errors` only).",
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         payload = s.CatalogBulkUpsertSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            outcome = services.catalog_items_upsert(items=payload.validated_data["items"])
-        except services.ItemRejected as exc:
-            raise ValidationError({"items": [str(exc)]}) from exc
-        return Response(s.CatalogBulkResultSerializer(outcome.__dict__).data)
+        sent = payload.validated_data["items"]
+        checked = [s.CatalogItemUpsertSerializer(data=raw) for raw in sent]
+        valid = [c.validated_data for c in checked if c.is_valid()]
+        stored = iter(services.catalog_items_upsert(items=valid))
+        outcomes = [
+            next(stored)
+            if c.is_valid()
+            else services.ItemUpserted(
+                _sent_id(raw), "rejected", {name: _messages(problems) for name, problems in c.errors.items()}
+            )
+            for c, raw in zip(checked, sent, strict=True)
+        ]
+        states = selectors.catalog_analysis_states([o.item_id for o in outcomes if o.item_id is not None])
+        counts = Counter(o.status for o in outcomes)
+        result: dict[str, Any] = {
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "rejected": counts["rejected"],
+            "analysis_queued": sum(o.analysis_queued for o in outcomes),
+            "items": [
+                {
+                    "external_id": o.external_id,
+                    "status": o.status,
+                    "reason": o.reason,
+                    "errors": o.errors,
+                    "analysis_queued": o.analysis_queued,
+                    "analysis": None if o.item_id is None else states[o.item_id],
+                }
+                for o in outcomes
+            ],
+        }
+        if counts["rejected"] < len(outcomes):
+            return Response(s.CatalogBulkResultSerializer(result).data)
+        reasons = [f"items[{n}] ({o.external_id}): {o.reason}" for n, o in enumerate(outcomes)]
+        more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+        result |= {
+            "detail": "no item was stored: " + "; ".join(reasons[:3]) + more,
+            "errors": {str(n): o.errors for n, o in enumerate(outcomes)},
+        }
+        return Response(s.CatalogBulkRejectedSerializer(result).data, status=status.HTTP_400_BAD_REQUEST)
 
 
 class CompleteTheLook(ItemIdInPath, APIView):
