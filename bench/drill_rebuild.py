@@ -136,7 +136,10 @@ def main() -> None:
             paths = request_paths(db_url)
             port = free_port()
             activated: list[str] = []
-            with gunicorn(env, 2, port), Load(f"http://127.0.0.1:{port}", key, paths, args.clients) as load:
+            with (
+                gunicorn(env, 2, port, log=work / "gunicorn.log"),
+                Load(f"http://127.0.0.1:{port}", key, paths, args.clients) as load,
+            ):
                 time.sleep(args.pause)
                 for round_ in range(args.rebuilds):
                     rejected = change_library(db_url, round_)

@@ -101,18 +101,18 @@ def main() -> None:
             port = free_port()
             marks: dict[str, float] = {}
             with (
-                gunicorn(env, 2, port),
+                gunicorn(env, 2, port, log=work / "gunicorn.log"),
                 Load(f"http://127.0.0.1:{port}", key, paths, args.clients, timeout=args.timeout) as load,
             ):
                 marks["up"] = time.monotonic()
                 for name, server in (("redis", redis), ("postgres", postgres)):
                     time.sleep(args.up if name == "redis" else args.after)
                     print(f"  stopping {name}", file=sys.stderr)
+                    marks[f"{name} down"] = time.monotonic()  # from the moment it is told to stop
                     server.stop()
-                    marks[f"{name} down"] = time.monotonic()
                     time.sleep(args.down)
                     server.start()
-                    marks[f"after {name}"] = time.monotonic()
+                    marks[f"after {name}"] = time.monotonic()  # from the moment it accepts again
                     print(f"  {name} started again", file=sys.stderr)
                 time.sleep(args.after)
                 marks["end"] = time.monotonic()

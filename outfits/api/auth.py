@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from ..dependencies import CACHE_DOWN, cache_down
 from ..models import ApiKey
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
@@ -83,7 +84,12 @@ class ClientRateThrottle(SimpleRateThrottle):
             return True
         now = self.timer()
         window = int(now // duration)
-        if _count(f"{key}:{window}", duration + 1) <= limit:
+        try:
+            count = _count(f"{key}:{window}", duration + 1)
+        except CACHE_DOWN as exc:  # fail open: see outfits.dependencies
+            cache_down("counting a client's requests", exc)
+            return True
+        if count <= limit:
             return True
         self.wait_seconds = (window + 1) * duration - now
         return False
