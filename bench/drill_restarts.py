@@ -14,8 +14,9 @@ What the service owes: while a dependency is down, each answer is either a real 
 holds only the answer cache and the throttle's counts, so reads go on without it) or a 503 whose
 body is JSON and which says when to retry — never a 500, an HTML page or a wait past the timeout;
 once the dependency is back, 200s again without restarting anything. Prints per phase the status
-codes, answers that were not JSON, 503s without Retry-After and the slowest answer, and per restart
-how long after the server was back the first 200 came and the last failure was seen, as JSON.
+codes (of the answers that came in that phase), answers that were not JSON, 503s without
+Retry-After and the slowest answer, and per restart how long after the server accepted again the
+first 200 came and the last failure came (null: none), as JSON.
 Everything it started is stopped and removed, also on Ctrl-C.
 """
 
@@ -50,11 +51,17 @@ def phase_figures(replies: list[Reply]) -> dict[str, object]:
     }
 
 
+def answered_at(reply: Reply) -> float:
+    """When the answer came: a request asked just before a stop and answered after it saw the
+    server stopping, so phases are told by this moment, not the asking."""
+    return reply.started + reply.seconds
+
+
 def recovery(replies: list[Reply], back_at: float) -> dict[str, float | None]:
-    """Seconds after the server was back: the first 200 asked, and the last failure asked."""
-    after = sorted((r for r in replies if r.started >= back_at), key=lambda r: r.started)
-    first_ok = next((r.started for r in after if r.status == 200), None)
-    failures = [r.started for r in after if r.status != 200]
+    """Seconds after the server was back: the first 200, and the last failure, asked since."""
+    after = sorted((r for r in replies if r.started >= back_at), key=answered_at)
+    first_ok = next((answered_at(r) for r in after if r.status == 200), None)
+    failures = [answered_at(r) for r in after if r.status != 200]
     return {
         "first_200_s": None if first_ok is None else round(first_ok - back_at, 2),
         "last_failure_s": round(failures[-1] - back_at, 2) if failures else None,
@@ -119,7 +126,7 @@ def main() -> None:
             replies = load.replies
             names, starts = list(marks), list(marks.values())
             phases = {
-                name: phase_figures([r for r in replies if start <= r.started < end])
+                name: phase_figures([r for r in replies if start <= answered_at(r) < end])
                 for name, start, end in zip(names, starts, starts[1:], strict=False)
             }
             figures: dict[str, object] = {
@@ -129,7 +136,7 @@ def main() -> None:
                 "phases": phases,
                 "recovery": {
                     name: recovery(
-                        [r for r in replies if r.started < marks.get(next_mark, marks["end"])],
+                        [r for r in replies if answered_at(r) < marks[next_mark]],
                         marks[f"after {name}"],
                     )
                     for name, next_mark in (("redis", "postgres down"), ("postgres", "end"))
