@@ -45,13 +45,15 @@ STAND_IN_DIM = 64
 
 def stop_on_signals() -> None:
     """SIGTERM/SIGHUP raise KeyboardInterrupt, as Ctrl-C does: the drill unwinds through its
-    context managers, which stop what it started."""
+    context managers, which stop what it started. Ctrl-C too when started by a shell that made
+    SIGINT ignored (a background job of a script)."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def manage(env: dict[str, str], *args: str) -> str:
