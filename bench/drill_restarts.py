@@ -78,6 +78,12 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=8.0, help="seconds of load after each start")
     parser.add_argument("--timeout", type=float, default=5.0, help="a client's wait for one answer")
     parser.add_argument("--outfits", type=int, default=40, help="the demo library's size")
+    parser.add_argument(
+        "--redis-fault",
+        choices=["stop", "freeze"],
+        default="stop",
+        help="stop Redis (connections refused) or freeze it (SIGSTOP: connections hang)",
+    )
     args = parser.parse_args()
     stop_on_signals()
     work = Path(tempfile.mkdtemp(prefix="ctl-drill-restarts-"))
@@ -115,13 +121,17 @@ def main() -> None:
                 Load(f"http://127.0.0.1:{port}", key, paths, args.clients, timeout=args.timeout) as load,
             ):
                 marks["up"] = time.monotonic()
-                for name, server in (("redis", redis), ("postgres", postgres)):
+                freeze = args.redis_fault == "freeze"
+                for name, stop, start in (
+                    ("redis", redis.freeze if freeze else redis.stop, redis.thaw if freeze else redis.start),
+                    ("postgres", postgres.stop, postgres.start),
+                ):
                     time.sleep(args.up if name == "redis" else args.after)
                     print(f"  stopping {name}", file=sys.stderr)
                     marks[f"{name} down"] = time.monotonic()  # from the moment it is told to stop
-                    server.stop()
+                    stop()
                     time.sleep(args.down)
-                    server.start()
+                    start()
                     marks[f"after {name}"] = time.monotonic()  # from the moment it accepts again
                     print(f"  {name} started again", file=sys.stderr)
                 time.sleep(args.after)
@@ -134,6 +144,7 @@ def main() -> None:
             }
             figures: dict[str, object] = {
                 "clients": args.clients,
+                "redis_fault": args.redis_fault,
                 "client_timeout_s": args.timeout,
                 "down_s": args.down,
                 "phases": phases,

@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from rest_framework.request import Request
 
-from .dependencies import CACHE_DOWN, cache_down
+from .dependencies import CACHE_DOWN, cache_down, cache_resting
 from .models import CatalogItem, Category, ImageAnalysis, LibraryOutfit
 
 VERSION_KEY: Final = "answers:catalog-version"
@@ -31,6 +31,8 @@ VERSION_KEY: Final = "answers:catalog-version"
 
 def catalog_changed(**_: Any) -> None:
     """Make every cached answer stale (a catalog, category or library outfit row changed)."""
+    if cache_resting():  # lost, as any bump while the cache is down (see above)
+        return
     try:
         try:
             cache.incr(VERSION_KEY)
@@ -50,7 +52,10 @@ UNKNOWN_VERSION: Final = -1
 
 
 def version() -> int:
-    """The catalog version: bumped by every write to what answers are made from."""
+    """The catalog version: bumped by every write to what answers are made from (UNKNOWN_VERSION
+    while the cache is down)."""
+    if cache_resting():
+        return UNKNOWN_VERSION
     try:
         return int(cache.get(VERSION_KEY, 0))
     except CACHE_DOWN as exc:

@@ -32,20 +32,33 @@ DEPENDENCY_DOWN = DATABASE_DOWN + CACHE_DOWN + BROKER_DOWN
 
 # How long a client is told to wait before asking again (Retry-After): a restart takes seconds.
 RETRY_AFTER_SECONDS = 5
+# After the cache failed, a process leaves it alone this long: a hung Redis costs a request one
+# timeout (CTL_CACHE_TIMEOUT) every few seconds, not one per cache call of every request (a
+# request makes four; with Redis frozen, bench/drill_restarts.py saw 2.8 s answers and clients
+# giving up at 5 s).
+CACHE_REST_SECONDS = 5.0
 
-_warned_at = 0.0
-_warned_lock = threading.Lock()
+_lock = threading.Lock()
+_warned_at = -1e9
+_resting_until = -1e9
 
 
 def cache_down(what: str, exc: Exception) -> None:
-    """Note that the cache could not be used for `what` and the request went on without it: one
-    warning a minute per process, not one per request of an outage."""
-    global _warned_at
-    with _warned_lock:
-        if time.monotonic() - _warned_at < 60:
+    """Note that the cache could not be used for `what` and the request went on without it: the
+    cache rests (`cache_resting`), and one warning a minute per process, not one per request."""
+    global _warned_at, _resting_until
+    with _lock:
+        now = time.monotonic()
+        _resting_until = now + CACHE_REST_SECONDS
+        if now - _warned_at < 60:
             return
-        _warned_at = time.monotonic()
+        _warned_at = now
     log.warning("cache unavailable (%s): %s; answering without it", what, exc)
+
+
+def cache_resting() -> bool:
+    """Whether the cache failed in the last CACHE_REST_SECONDS: callers go on without asking it."""
+    return time.monotonic() < _resting_until
 
 
 def which(exc: BaseException) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from rest_framework.test import APIClient
 
+from outfits import dependencies
 from outfits.api.auth import ClientRateThrottle
 from outfits.models import CatalogItem
 
@@ -74,16 +75,22 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def redis_down(settings: Any) -> None:
-    """The cache (Redis) refuses connections, as while it restarts: a real client to a dead port."""
-    settings.CACHES = {
+def _dead_cache() -> dict[str, Any]:
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+@pytest.fixture
+def redis_down(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache (Redis) refuses connections, as while it restarts: a real client to a dead port.
+    The process's note that the cache failed is forgotten after the test."""
+    monkeypatch.setattr(dependencies, "_resting_until", -1e9)
+    settings.CACHES = _dead_cache()
 
 
 def _while_postgres_is_down(client: APIClient, path: str) -> Any:
@@ -156,3 +163,18 @@ def test_a_catalog_write_while_the_cache_is_down_is_kept(editor: APIClient, redi
     item.save()  # bumps the answers' catalog version: skipped, not an error
     item.refresh_from_db()
     assert item.title == "renamed while Redis restarts"
+
+
+def test_after_a_cache_failure_a_process_leaves_the_cache_alone_a_while(
+    storefront: APIClient, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hung Redis costs one timeout per process now and then, not one per cache call: after a
+    failure the process does not ask the cache for CACHE_REST_SECONDS (here, the whole test)."""
+    monkeypatch.setattr(dependencies, "_resting_until", -1e9)
+    monkeypatch.setattr(dependencies, "CACHE_REST_SECONDS", 3600.0)
+    working = settings.CACHES
+    settings.CACHES = _dead_cache()
+    assert storefront.get("/api/v1/items/").status_code == 200  # the throttle found Redis down
+    settings.CACHES = working  # Redis is back, but this process is not asking it yet:
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": "1/min", "looks": "1/min"})
+    assert [storefront.get("/api/v1/items/").status_code for _ in range(3)] == [200, 200, 200]
