@@ -314,8 +314,11 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int, port: int, *, timeout: int = 60
+    env: dict[str, str], workers: int, port: int, *, timeout: int = 60, log: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn serving config.wsgi on the port until the block ends; its output to `log` if given
+    (the failure drills' errors are many lines each)."""
+    output = open(log, "ab") if log is not None else None  # noqa: SIM115  (closed below)
     process = subprocess.Popen(
         [
             "gunicorn",
@@ -332,6 +335,8 @@ def gunicorn(
         env=env,
         cwd=ROOT,
         start_new_session=True,
+        stdout=output,
+        stderr=output,
     )
     try:
         deadline = time.monotonic() + 60
@@ -347,6 +352,8 @@ def gunicorn(
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        if output is not None:
+            output.close()
 
 
 def tree_rss_mb(pid: int) -> float:

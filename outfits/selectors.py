@@ -168,20 +168,24 @@ def item_embedding(item: CatalogItem, model_spec: str) -> np.ndarray:
     return embedding_vector(blob)
 
 
-def _require_index() -> IndexSet:
+def require_index() -> IndexSet:
+    """The active build's indexes; NoIndex (a 503) when there is none."""
     index = active_index()
     if index is None:
         raise NoIndex("no index has been built yet")
     return index
 
 
-def item_similar(item: CatalogItem, *, k: int) -> tuple[IndexSet, list[tuple[int, float]]]:
+def item_similar(
+    item: CatalogItem, *, k: int, index: IndexSet | None = None
+) -> tuple[IndexSet, list[tuple[int, float]]]:
     """Catalog items of the same slot that look most like this one, sellable ones only: from the
     build's stored list (exact) when it holds enough sellable ones, else by an exact search; items
-    analysed since the build (fresh) are searched beside it."""
+    analysed since the build (fresh) are searched beside it. `index`: the build to answer from
+    (default: the active one)."""
     from . import fresh_items
 
-    index = _require_index()
+    index = index or require_index()
     fresh = fresh_items.current(index)
     changed = fresh is not None and item.pk in fresh
     row = None if changed or k > STORED_K else index.row_of("catalog", item.slot, item.pk)
@@ -273,7 +277,7 @@ def catalog_search(
     The text vector lives in the aligned image space; it is compared with each slot's catalog index
     as a direction (the catalog's photo-style mean is a constant offset for every item of a query).
     """
-    index = _require_index()
+    index = require_index()
     vector = text_query_vector(query, model_spec=index.manifest.model_spec)
     found: list[tuple[int, str, float]] = []
     for slot in slots or index.slots("catalog"):

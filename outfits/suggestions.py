@@ -115,13 +115,12 @@ def suggest_for(
     *,
     slots: Sequence[str],
     query: SuggestQuery,
+    index: IndexSet | None = None,
 ) -> Answer:
     """Suggestions around catalog items and finished looks (a partial outfit, or one garment), for
-    the asked slots or every slot that completes them. NoIndex, NotAnalysed, ImpossibleSlot and
-    MethodUnavailable say what is missing."""
-    index = selectors.active_index()
-    if index is None:
-        raise selectors.NoIndex("no index has been built yet")
+    the asked slots or every slot that completes them, from `index` (default: the active build).
+    NoIndex, NotAnalysed, ImpossibleSlot and MethodUnavailable say what is missing."""
+    index = index or selectors.require_index()
     spec = index.manifest.model_spec
     garments = catalog_garments(items, model_spec=spec, index=index) + [
         look_garment(look, model_spec=spec) for look in looks

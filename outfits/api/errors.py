@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from vision.images import ImageRejected
 
+from .. import dependencies
 from ..selectors import NoIndex, NotAnalysed, SearchUnavailable
 from ..suggestions import MethodUnavailable
 from .auth import count_refused_call
@@ -34,6 +37,9 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
+log = logging.getLogger(__name__)
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "the item is not ready for this request yet"
@@ -46,8 +52,23 @@ class Unavailable(exceptions.APIException):
     default_code = "unavailable"
 
 
+class DependencyDown(Unavailable):
+    """A server the answer needs (PostgreSQL, Redis, the broker) refused or timed out: a 503 with
+    Retry-After, so clients and load balancers retry shortly instead of reading a server error."""
+
+    wait = dependencies.RETRY_AFTER_SECONDS  # DRF's handler sends it as Retry-After
+    default_code = "dependency_unavailable"
+
+    @classmethod
+    def of(cls, exc: BaseException) -> DependencyDown:
+        return cls(f"the {dependencies.which(exc)} is unavailable; try again in a few seconds")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
-    exc = count_refused_call(exc, context)
+    if dependencies.which(exc) is not None:
+        log.warning("%s answered 503: %s: %s", context["request"].path, type(exc).__name__, exc)
+        exc = DependencyDown.of(exc)
+    exc = count_refused_call(exc, context)  # a refused call counts against its caller's limit
     if isinstance(exc, ImageRejected):
         exc = exceptions.ValidationError({"photo": [str(exc)]})
     elif isinstance(exc, DjangoValidationError):
@@ -79,7 +100,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Django's 500: JSON under /api/ (the error itself is logged, never shown)."""
+    """Django's 500: JSON under /api/ (the error itself is logged, never shown). An error outside
+    the API views' own handling that says a dependency is down (the health check's query, a
+    middleware's) is the same 503 as in the API: Django calls this while handling it."""
+    down = sys.exc_info()[1]
+    if down is not None and dependencies.which(down) is not None:
+        answer = DependencyDown.of(down)
+        response = JsonResponse({"detail": str(answer.detail)}, status=answer.status_code)
+        response["Retry-After"] = str(answer.wait)
+        return response
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "the server failed to answer; the error is logged"}, status=500)
     return defaults.server_error(request)

@@ -97,10 +97,14 @@ SUGGESTION_ERRORS = error_responses(
 )
 
 
-def _answer_key(request: Request) -> str | None:
-    """The cache key of a read about one catalog item under the active build (None: no build)."""
-    index = selectors.active_index()
-    return None if index is None else answer_cache.key(request, index.manifest.build_id)
+# Names the index build that made an answer (its body's `build_id`), cached answers too: a client or
+# a drill tells which build answered without reading the body (bench/drill_rebuild.py).
+BUILD_HEADER = "X-Index-Build"
+
+
+def answered(body: Mapping[str, Any]) -> Response:
+    """An answer made from one index build, its build named in the BUILD_HEADER."""
+    return Response(body, headers={BUILD_HEADER: str(body["build_id"])})
 
 
 def answer_data(answer: suggestions.Answer) -> dict[str, Any]:
@@ -253,10 +257,13 @@ class CompleteTheLook(ItemIdInPath, APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.CompleteTheLookQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        cache_key = _answer_key(request)
-        cached = answer_cache.get(cache_key) if cache_key else None
+        # One read of the active build for the cache key and the answer: a build swapped in between
+        # two reads would file one build's answer under the other's key.
+        index = selectors.require_index()
+        cache_key = answer_cache.key(request, index.manifest.build_id)
+        cached = answer_cache.get(cache_key)
         if cached is not None:
-            return Response(cached)
+            return answered(cached)
         item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
         slot = query.validated_data.get("slot")
         try:
@@ -264,14 +271,14 @@ class CompleteTheLook(ItemIdInPath, APIView):
                 [item],
                 slots=[slot] if slot else [],
                 query=suggest_query(query.validated_data, k=query.validated_data["k"]),
+                index=index,
             )
         except ImpossibleSlot as exc:
             raise ValidationError({"slot": [str(exc)]}) from exc
         data = {"item": item, **answer_data(answer)}
         body = s.CompleteTheLookSerializer(data, context={"request": request}).data
-        if cache_key:
-            answer_cache.put(cache_key, body)
-        return Response(body)
+        answer_cache.put(cache_key, body)
+        return answered(body)
 
 
 class OutfitComplete(APIView):
@@ -313,7 +320,7 @@ class OutfitComplete(APIView):
             "looks": wanted_looks,
             **answer_data(answer),
         }
-        return Response(s.OutfitCompleteSerializer(data, context={"request": request}).data)
+        return answered(s.OutfitCompleteSerializer(data, context={"request": request}).data)
 
 
 class SimilarItems(ItemIdInPath, APIView):
@@ -326,12 +333,13 @@ class SimilarItems(ItemIdInPath, APIView):
     def get(self, request: Request, external_id: str) -> Response:
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        cache_key = _answer_key(request)
-        cached = answer_cache.get(cache_key) if cache_key else None
+        index = selectors.require_index()  # one read for the key and the answer (CompleteTheLook)
+        cache_key = answer_cache.key(request, index.manifest.build_id)
+        cached = answer_cache.get(cache_key)
         if cached is not None:
-            return Response(cached)
+            return answered(cached)
         item = get_object_or_404(selectors.catalog_items(), external_id=external_id)
-        index, neighbours = selectors.item_similar(item, k=query.validated_data["k"])
+        index, neighbours = selectors.item_similar(item, k=query.validated_data["k"], index=index)
         items = selectors.catalog_items().in_bulk([key for key, _ in neighbours])
         data = {
             "item": item,
@@ -340,9 +348,8 @@ class SimilarItems(ItemIdInPath, APIView):
             "similar": [{"similarity": sim, "item": items[key]} for key, sim in neighbours if key in items],
         }
         body = s.SimilarSerializer(data, context={"request": request}).data
-        if cache_key:
-            answer_cache.put(cache_key, body)
-        return Response(body)
+        answer_cache.put(cache_key, body)
+        return answered(body)
 
 
 class CatalogSearch(APIView):
@@ -375,7 +382,7 @@ class CatalogSearch(APIView):
                 if key in items
             ],
         }
-        return Response(s.SearchSerializer(data, context={"request": request}).data)
+        return answered(s.SearchSerializer(data, context={"request": request}).data)
 
 
 def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:

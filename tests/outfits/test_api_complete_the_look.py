@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from outfits import services
+from outfits import selectors, services
 from outfits.models import CatalogItem, IndexBuild, LibraryOutfit
 from tests.factories import garment_photo, sell_out
 
@@ -144,3 +144,45 @@ def test_a_look_asking_a_dress_for_a_bottom_is_refused_at_upload(storefront: API
     )
     assert response.status_code == 400
     assert "a dress is not completed by a bottom" in str(response.json()["errors"]["wanted_slots"])
+
+
+def test_an_answer_names_its_build_in_a_header(storefront: APIClient) -> None:
+    top = _a("top")
+    asked = [
+        storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/"),
+        storefront.get(f"/api/v1/items/{top.external_id}/complete-the-look/"),  # from the answer cache
+        storefront.get(f"/api/v1/items/{top.external_id}/similar/"),
+        storefront.post("/api/v1/complete-the-look/", {"items": [top.external_id]}, format="json"),
+    ]
+    active = IndexBuild.objects.get(active=True).build_id
+    for response in asked:
+        assert response.status_code == 200, response.content
+        assert response["X-Index-Build"] == response.json()["build_id"] == active
+
+
+@pytest.mark.parametrize("endpoint", ["complete-the-look", "similar"])
+def test_a_build_swapped_in_mid_request_does_not_file_its_answer_under_the_old_build(
+    storefront: APIClient, monkeypatch: pytest.MonkeyPatch, endpoint: str
+) -> None:
+    """A web process asks which build is active at most every CTL_ACTIVE_BUILD_TTL seconds: a new
+    build may become active between two of a request's reads. Its answer must come from one build
+    and be cached under that build: a process still serving the old one must never be handed the
+    new one's answer (nor the reverse)."""
+    old = selectors.active_index()
+    build = services.index_build_request(enqueue=False)
+    services.index_build_run(build_pk=build.pk)
+    new = selectors.active_index()
+    assert old is not None and new is not None
+    assert old.manifest.build_id != new.manifest.build_id
+    path = f"/api/v1/items/{_a('top').external_id}/{endpoint}/"
+    # The first read of the request sees the old build, any later read the new one.
+    reads = iter([old])
+    monkeypatch.setattr(selectors, "active_index", lambda **_: next(reads, new))
+    first = storefront.get(path)
+    # A process still on the old build asks the same.
+    monkeypatch.setattr(selectors, "active_index", lambda **_: old)
+    again = storefront.get(path)
+    assert first.status_code == again.status_code == 200
+    assert again.json()["build_id"] == old.manifest.build_id
+    assert first["X-Index-Build"] == first.json()["build_id"]
+    assert again["X-Index-Build"] == old.manifest.build_id
