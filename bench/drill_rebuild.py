@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import psycopg  # noqa: E402
 from bench_scale import free_port, gunicorn  # noqa: E402
 from drill_load import Load, Reply, print_json  # noqa: E402
-from drill_shop import manage, private_redis, scratch_database, seed_shop, stop_on_signals  # noqa: E402
+from drill_shop import manage, private_redis, scratch_database, seed_shop, service_env, stop_on_signals  # noqa: E402
 
 SHARED_SERVER = "postgres://postgres@127.0.0.1:5432"
 
@@ -115,22 +115,7 @@ def main() -> None:
             scratch_database(SHARED_SERVER, f"ctl_drill_{os.getpid()}") as db_url,
             private_redis() as redis,
         ):
-            var = work / "var"
-            (var / "static").mkdir(parents=True)  # as collectstatic leaves it in production
-            env = os.environ | {
-                "DATABASE_URL": db_url,
-                "CTL_VAR_DIR": str(var),
-                "CTL_MODELS_DIR": str(work / "models"),
-                "CACHE_URL": f"{redis.url}/0",
-                "CELERY_BROKER_URL": f"{redis.url}/1",
-                "DJANGO_SETTINGS_MODULE": "config.settings.production",
-                "DJANGO_SECRET_KEY": "drill-" + os.urandom(16).hex(),
-                "DJANGO_SECURE_COOKIES": "false",
-                "CTL_THROTTLE_RATE": "100000000/min",
-                "CELERY_TASK_ALWAYS_EAGER": "true",
-                "HF_HUB_OFFLINE": "1",
-                "TRANSFORMERS_OFFLINE": "1",
-            }
+            env = service_env(db_url, redis, work)
             print("seeding the shop ...", file=sys.stderr)
             key = seed_shop(env, work / "shop", outfits=args.outfits)
             paths = request_paths(db_url)

@@ -23,7 +23,6 @@ Everything it started is stopped and removed, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -37,7 +36,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from bench_scale import free_port, gunicorn  # noqa: E402
 from drill_load import Load, Reply, print_json  # noqa: E402
 from drill_rebuild import request_paths  # noqa: E402
-from drill_shop import private_postgres, private_redis, scratch_database, seed_shop, stop_on_signals  # noqa: E402
+from drill_shop import (  # noqa: E402
+    private_postgres,
+    private_redis,
+    scratch_database,
+    seed_shop,
+    service_env,
+    stop_on_signals,
+)
 
 
 def phase_figures(replies: list[Reply]) -> dict[str, object]:
@@ -93,24 +99,7 @@ def main() -> None:
             private_redis() as redis,
             scratch_database(postgres.server, "ctl_drill") as db_url,
         ):
-            var = work / "var"
-            (var / "static").mkdir(parents=True)  # as collectstatic leaves it in production
-            env = os.environ | {
-                "DATABASE_URL": db_url,
-                "CTL_VAR_DIR": str(var),
-                "CTL_MODELS_DIR": str(work / "models"),
-                "CACHE_URL": f"{redis.url}/0",
-                "CELERY_BROKER_URL": f"{redis.url}/1",
-                "DJANGO_SETTINGS_MODULE": "config.settings.production",
-                "DJANGO_SECRET_KEY": "drill-" + os.urandom(16).hex(),
-                "DJANGO_SECURE_COOKIES": "false",
-                # The drill's one key asks faster than a storefront may: the throttle still counts
-                # every request (in Redis), but 429s would hide what the restarts do.
-                "CTL_THROTTLE_RATE": "100000000/min",
-                "CELERY_TASK_ALWAYS_EAGER": "true",
-                "HF_HUB_OFFLINE": "1",
-                "TRANSFORMERS_OFFLINE": "1",
-            }
+            env = service_env(db_url, redis, work)
             print("seeding the shop ...", file=sys.stderr)
             key = seed_shop(env, work / "shop", outfits=args.outfits)
             paths = request_paths(db_url)

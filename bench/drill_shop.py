@@ -237,6 +237,29 @@ def private_redis() -> Iterator[PrivateRedis]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def service_env(db_url: str, redis: PrivateRedis, work: Path) -> dict[str, str]:
+    """The environment the drill's shop runs in: production settings on the drill's own database,
+    Redis and folders. The drill's clients ask faster than a storefront may: the throttle still
+    counts every request (in Redis), but 429s would hide what the drill is about."""
+    var = work / "var"
+    (var / "static").mkdir(parents=True, exist_ok=True)  # as collectstatic leaves it in production
+    return os.environ | {
+        "DATABASE_URL": db_url,
+        "CTL_VAR_DIR": str(var),
+        "CTL_MODELS_DIR": str(work / "models"),
+        "CACHE_URL": f"{redis.url}/0",
+        "CELERY_BROKER_URL": f"{redis.url}/1",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "drill-" + os.urandom(32).hex(),
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # the clients speak plain HTTP to gunicorn, no proxy
+        "CTL_THROTTLE_RATE": "100000000/min",
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["analyse"]:
         sys.exit(__doc__)

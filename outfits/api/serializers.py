@@ -18,6 +18,7 @@ from .. import look_photos
 from ..models import CatalogItem, LibraryItem, LibraryOutfit, LookRequest, Slot
 from ..photo_uploads import PhotoUpload, photo_upload_check
 from ..suggestions import DEFAULT_DIVERSITY
+from .errors import ErrorSerializer
 
 # Pieces of a partial outfit one request may name (items and looks together).
 MAX_OUTFIT_PIECES = 10
@@ -240,11 +241,19 @@ class CatalogBulkResultSerializer(serializers.Serializer):
     items = CatalogBulkItemResultSerializer(many=True, help_text="One per item sent, in the same order.")
 
 
-class CatalogBulkRejectedSerializer(CatalogBulkResultSerializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(  # type: ignore[assignment]
-        help_text="Each rejected item's problems by field, keyed by its position."
-    )
+class CatalogBulkRejectedSerializer(ErrorSerializer):
+    """The bulk upsert's 400: the error body; when the batch was read but every item was rejected,
+    also each item's outcome (a malformed batch has `detail` and `errors` only)."""
+
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    unchanged = serializers.IntegerField(required=False)
+    rejected = serializers.IntegerField(required=False)
+    analysis_queued = serializers.IntegerField(required=False)
+    items = CatalogBulkItemResultSerializer(many=True, required=False, help_text="One per item sent.")
+
+    class Meta:
+        ref_name = "CatalogBulkRejected"
 
 
 class CatalogItemDetailSerializer(CatalogItemSerializer):

@@ -470,7 +470,15 @@ class LookPhoto(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter(look_photos.SIGNATURE_PARAM, str, description="From image_url.")],
-        responses={(200, "image/*"): OpenApiTypes.BINARY},
+        responses={
+            (200, "image/*"): OpenApiTypes.BINARY,
+            **error_responses(
+                401,
+                403,
+                e401="No signed link, and no API key or editor's token.",
+                e403="The signed link is not valid, or has expired: read the look again for a fresh one.",
+            ),
+        },
     )
     def get(self, request: Request, pk: str) -> FileResponse:
         signature = request.query_params.get(look_photos.SIGNATURE_PARAM)

@@ -31,7 +31,9 @@ _ids = itertools.count()
 
 
 def _media_files() -> set[Path]:
-    return {path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()}
+    """Every stored file: catalog photos under MEDIA_ROOT, shoppers' photos in the private storage."""
+    roots = (settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT)
+    return {path for root in roots for path in Path(root).rglob("*") if path.is_file()}
 
 
 def _assert_refused(response: Any, case: PhotoCase) -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from outfits import jobs, looks, services, tasks
-from outfits.models import ImageAnalysis, IndexBuild, LookRequest
+from outfits.models import ApiKey, ImageAnalysis, IndexBuild, LookRequest
 from tests.factories import garment_photo
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +145,8 @@ def test_a_look_that_keeps_failing_ends_failed_with_its_reason(
         if attempt < settings.CTL_JOB_MAX_ATTEMPTS:
             assert swept.requeued == 1 and sent[-1] == ("look_recommend", str(look.pk))
     assert swept.failed == 1
+    # The shopper's storefront reads its own look (another key's would be a 404).
+    LookRequest.objects.filter(pk=look.pk).update(api_key=ApiKey.objects.get(name="test storefront"))
     body = storefront.get(f"/api/v1/looks/{look.pk}/").json()
     assert body["status"] == "failed"
     assert body["error"] == (
