@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Field, QuerySet, URLField, Value, When
 from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -75,6 +75,10 @@ class CategoryAdmin(admin.ModelAdmin):
 class GarmentAdmin(admin.ModelAdmin):
     kind = ""
     form = GarmentPhotoForm
+    # A shop link typed without a scheme is https (Django 6's default; 5.2 warns of http's).
+    formfield_overrides: ClassVar[dict[type[Field[Any, Any]], dict[str, Any]]] = {
+        URLField: {"assume_scheme": "https"}
+    }
     list_filter: ClassVar[tuple[type[admin.SimpleListFilter] | str, ...]] = (SlotFilter, "source")
     search_fields: ClassVar[tuple[str, ...]] = ("external_id",)
     readonly_fields = ("preview", "image_sha256", "created_at", "updated_at")
