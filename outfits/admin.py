@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from vision.images import ImageRejected
 
 from . import look_photos, outfit_photos, selectors, services
-from .forms import GarmentPhotoForm, OutfitPhotoUploadForm
+from .forms import ApiKeyForm, GarmentPhotoForm, OutfitPhotoUploadForm
 from .models import (
     ApiKey,
     CatalogItem,
@@ -261,19 +261,34 @@ class LookRequestAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "active", "created_at", "last_used_at")
+    """Secret keys for shops' servers; public keys for their pages, each with its allowed origins."""
+
+    form = ApiKeyForm
+    list_display = ("name", "kind", "prefix", "origins", "active", "created_at", "last_used_at")
+    list_filter = ("kind", "active")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
-    fields = ("name", "active", "prefix", "key_hash", "created_at", "last_used_at")
+    fields = ("name", "kind", "allowed_origins", "active", "prefix", "key_hash", "created_at", "last_used_at")
+
+    @admin.display(description="allowed origins")
+    def origins(self, obj: ApiKey) -> str:
+        return ", ".join(obj.allowed_origins or []) or "—"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> Any:
+        # A key's kind is fixed once issued: a secret key turned public would already be in servers'
+        # configurations, and a public one turned secret is already in pages. Issue a new key instead.
+        return (*self.readonly_fields, "kind") if obj else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        issued, raw = ApiKey.issue(obj.name)
+        issued, raw = ApiKey.issue(obj.name, kind=obj.kind, origins=obj.allowed_origins)
         obj.pk, obj.prefix, obj.key_hash = issued.pk, issued.prefix, issued.key_hash
         # Shown once: only the hash is stored.
         self.message_user(
-            request, f"API key for {obj.name}: {raw} — copy it now, it is not shown again.", messages.WARNING
+            request,
+            f"{obj.get_kind_display()} API key for {obj.name}: {raw} — copy it now, it is not shown again.",
+            messages.WARNING,
         )
 
 

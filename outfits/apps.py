@@ -11,5 +11,6 @@ class OutfitsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the API-key scheme with drf-spectacular (extensions register on import).
         # Connects the signals that make cached answers stale when the catalog changes.
+        # Connects the CORS check for public keys' origins, and drops the cached origins on a key's change.
         from . import answer_cache  # noqa: F401
-        from .api import schema  # noqa: F401
+        from .api import cors, schema  # noqa: F401

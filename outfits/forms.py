@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import UploadedFile
 
 from vision.images import ImageRejected
 
+from .models import ApiKey
+from .origins import normalize_origins
 from .photos import photo_check
 
 
@@ -60,3 +62,36 @@ class GarmentPhotoForm(forms.ModelForm):
             finally:
                 image.seek(0)
         return image
+
+
+class ApiKeyForm(forms.ModelForm):
+    """An API key in the admin: its allowed origins typed one a line, checked and stored in the
+    spelling browsers send (outfits.origins)."""
+
+    allowed_origins = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Public keys only: the shop's page origins, one a line (https://shop.example).",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "kind", "allowed_origins", "active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins or [])
+
+    def clean_allowed_origins(self) -> list[str]:
+        return normalize_origins(str(self.cleaned_data.get("allowed_origins") or "").splitlines())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind", self.instance.kind)
+        origins = data.get("allowed_origins") or []
+        if kind == ApiKey.Kind.PUBLIC and not origins and "allowed_origins" not in self.errors:
+            self.add_error("allowed_origins", "A public key needs at least one allowed origin.")
+        if kind == ApiKey.Kind.SECRET and origins:
+            self.add_error("allowed_origins", "A secret key is for servers: leave this empty.")
+        return data

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from typing import ClassVar
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from .look_photos import private_storage
+from .origins import normalize_origins
 
 
 class Slot(models.TextChoices):
@@ -463,11 +466,23 @@ def _hash_key(raw: str) -> str:
 
 
 class ApiKey(models.Model):
-    """A storefront's read key. Only its hash is stored; the key is shown once, at creation."""
+    """A storefront's key. Only its hash is stored; the key is shown once, at creation.
+
+    A secret key is for the shop's servers: it reads everything a storefront may read and never
+    leaves the server. A public key is for the shop's pages, where anyone can read it: it works only
+    from a browser on one of its allowed origins (outfits.api.auth), only on the views a widget and
+    the shop-the-look page need, and it is throttled per shopper's address as well as per key."""
+
+    class Kind(models.TextChoices):
+        SECRET = "secret", "Secret (server)"
+        PUBLIC = "public", "Public (browser)"
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.SECRET)
+    # Origins in the spelling browsers send (outfits.origins.normalize_origin); public keys only.
+    allowed_origins = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -478,11 +493,30 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def is_public(self) -> bool:
+        return self.kind == self.Kind.PUBLIC
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin in (self.allowed_origins or [])
+
     @classmethod
-    def issue(cls, name: str) -> tuple[ApiKey, str]:
+    def issue(cls, name: str, *, kind: str = Kind.SECRET, origins: Iterable[str] = ()) -> tuple[ApiKey, str]:
+        """A new key and its raw value. A public key needs at least one origin; a secret key none.
+        Raises ValidationError for a malformed origin."""
+        allowed = normalize_origins(origins)
+        if kind == cls.Kind.PUBLIC and not allowed:
+            raise ValidationError("a public key needs at least one allowed origin (https://shop.example)")
+        if kind == cls.Kind.SECRET and allowed:
+            raise ValidationError("a secret key is for servers: it has no allowed origins")
         prefix = secrets.token_hex(4)
-        raw = f"ctl_{prefix}_{secrets.token_urlsafe(24)}"
-        return cls.objects.create(name=name, prefix=prefix, key_hash=_hash_key(raw)), raw
+        # Public keys say so in their text: a shop can tell at a glance which one may go in a page.
+        kind_tag = "pub_" if kind == cls.Kind.PUBLIC else ""
+        raw = f"ctl_{kind_tag}{prefix}_{secrets.token_urlsafe(24)}"
+        key = cls.objects.create(
+            name=name, prefix=prefix, key_hash=_hash_key(raw), kind=kind, allowed_origins=allowed
+        )
+        return key, raw
 
     @classmethod
     def find(cls, raw: str) -> ApiKey | None:

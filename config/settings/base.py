@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -52,12 +53,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "outfits",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware (its redirects need CORS headers too); answers preflights itself.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything that may read a body (CSRF reads form posts).
@@ -257,6 +261,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("CTL_THROTTLE_RATE", default="1200/min"),
         "looks": env.str("CTL_LOOKS_THROTTLE_RATE", default="60/min"),
+        # A public (browser) key is counted per key at the rates above and, besides, per shopper's
+        # address at these: one shopper or one scraper cannot use up the shop's key.
+        "shopper": env.str("CTL_SHOPPER_THROTTLE_RATE", default="120/min"),
+        "shopper_looks": env.str("CTL_SHOPPER_LOOKS_THROTTLE_RATE", default="10/min"),
         # Callers without valid credentials (none, an unknown key, a bad token), per address: the
         # public schema and docs, and refusals, which cost a key lookup each.
         "anon": env.str("CTL_ANON_THROTTLE_RATE", default="60/min"),
@@ -269,6 +277,18 @@ REST_FRAMEWORK = {
 # caller's address, which throttles count by when no credentials hold, is read through them
 # (outfits.api.client_address). None by default: the socket's peer is the caller.
 CTL_TRUSTED_PROXIES = env.list("CTL_TRUSTED_PROXIES", default=[])
+
+# Browsers (django-cors-headers): a page may call the API when its origin is one some active public
+# key lists (outfits.api.cors, a cached lookup); no fixed list here. No cookies cross origins: a
+# widget sends its public key in X-Api-Key.
+CORS_URLS_REGEX = r"^/(api/|widget/)"
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-api-key")
+# What a widget may read of an answer: when to ask again, where a new look is, which build answered.
+CORS_EXPOSE_HEADERS = ("Retry-After", "Location", "X-Index-Build")
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complete the look API",

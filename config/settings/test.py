@@ -33,6 +33,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "client": "100000/min",
     "looks": "100000/min",
     "anon": "100000/min",
+    "shopper": "100000/min",
+    "shopper_looks": "100000/min",
 }
 # No collectstatic here: runserver (DEBUG) or the test client serve what they need.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise")]  # noqa: F405

@@ -1,4 +1,9 @@
-"""Who may call the API: storefronts read with an API key; editors write with a token."""
+"""Who may call the API: storefronts read with an API key; editors write with a token.
+
+A storefront's key is secret (its servers) or public (its pages, outfits.models.ApiKey). A public
+key is refused (JSON 403) unless the request comes from one of its allowed origins, may use only the
+views marked `public_key_allowed` (the widget's reads and the shop-the-look upload), and is counted
+per shopper's address as well as per key."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication
@@ -16,9 +21,15 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from ..dependencies import CACHE_DOWN, cache_down, cache_resting
 from ..models import ApiKey
+from ..origins import normalize_origin
 from .client_address import client_address
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
+
+NO_ORIGIN = (
+    "a public key works only from a web page on one of its allowed origins, and this request "
+    "says no Origin; a shop's server uses its secret key"
+)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -31,6 +42,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = ApiKey.find(raw)
         if key is None:
             raise exceptions.AuthenticationFailed("unknown or revoked API key")
+        if key.is_public:
+            check_origin(request, key)
         # One write per minute at most: last_used_at is for editors spotting dead keys, not an audit log.
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
@@ -41,8 +54,52 @@ class ApiKeyAuthentication(BaseAuthentication):
         return "Api-Key"
 
 
+def request_origin(request: Request) -> str | None:
+    """The page's origin: its `Origin` header, or for a same-origin GET (browsers send no Origin
+    then, only `Sec-Fetch-Site: same-origin`) the service's own. None when neither says: a server,
+    a script, curl."""
+    sent = request.headers.get("Origin")
+    if sent is None and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        sent = f"{request.scheme}://{request.get_host()}"
+    return sent
+
+
+def check_origin(request: Request, key: ApiKey) -> None:
+    """A public key from anywhere but its allowed origins is refused (403, not 401: the key is
+    good, the place is not). A request with no origin at all is refused too: the key is in every
+    page of the shop, so without this any script could use it as a server key. A server can forge
+    `Origin`, so this keeps honest use in browsers and other sites' pages out; what bounds a forger
+    is that the key only reads and is throttled per address."""
+    sent = request_origin(request)
+    if sent is None:
+        raise exceptions.PermissionDenied(NO_ORIGIN)
+    try:
+        origin = normalize_origin(sent)
+    except ValidationError:
+        origin = None
+    if origin is None or not key.allows_origin(origin):
+        raise exceptions.PermissionDenied(f"this public key is not allowed from {sent[:100]!r}")
+
+
 def is_storefront(request: Request) -> bool:
     return isinstance(request.auth, ApiKey)
+
+
+def is_public_key(request: Request) -> bool:
+    return isinstance(request.auth, ApiKey) and request.auth.is_public
+
+
+def storefront_may_use(request: Request, view: Any) -> bool:
+    """A storefront's key, and for a public key a view that says public keys may use it."""
+    if not is_storefront(request):
+        return False
+    return not is_public_key(request) or bool(getattr(view, "public_key_allowed", False))
+
+
+PUBLIC_KEY_REFUSED = (
+    "a public key reads suggestions, items and search, and uploads looks; use a secret key from "
+    "the shop's server for anything else"
+)
 
 
 def is_editor(request: Request) -> bool:
@@ -56,8 +113,10 @@ class StorefrontReadEditorWrite(permissions.BasePermission):
     message = "send an API key (X-Api-Key) to read, or an editor's token to write"
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if is_public_key(request):
+            self.message = PUBLIC_KEY_REFUSED
         if request.method in permissions.SAFE_METHODS:
-            return is_storefront(request) or is_editor(request)
+            return storefront_may_use(request, view) or is_editor(request)
         perm = getattr(view, "write_permission", None)
         return is_editor(request) and (perm is None or request.user.has_perm(perm))
 
@@ -68,7 +127,9 @@ class StorefrontOrEditor(permissions.BasePermission):
     message = "send an API key (X-Api-Key) or an editor's token"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return is_storefront(request) or is_editor(request)
+        if is_public_key(request):
+            self.message = PUBLIC_KEY_REFUSED
+        return storefront_may_use(request, view) or is_editor(request)
 
 
 ANON_SCOPE = "anon"
@@ -86,12 +147,21 @@ class ClientRateThrottle(SimpleRateThrottle):
     throttles."""
 
     scope = "client"
+    # A public key is also counted per shopper's address at this scope's rate, so one shopper (or
+    # one scraper holding the key from the shop's page) cannot use up the whole shop's key.
+    shopper_scope = "shopper"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         request.throttle_counted = True  # type: ignore[attr-defined]
         ident = self.identity(request)
-        scope = self.scope if ident else ANON_SCOPE
-        ident = ident or f"ip:{self.get_ident(request)}"
+        counters = [(self.scope, ident)] if ident else [(ANON_SCOPE, f"ip:{self.get_ident(request)}")]
+        if is_public_key(request):
+            # The address first: a shopper over their own limit costs the key's count nothing.
+            counters.insert(0, (self.shopper_scope, f"{ident}:ip:{self.get_ident(request)}"))
+        return all(self._allow(scope, ident) for scope, ident in counters)
+
+    def _allow(self, scope: str, ident: str) -> bool:
+        """One more call on the counter of `ident` at `scope`'s rate: False once it is over."""
         if scope not in self.THROTTLE_RATES:
             raise ImproperlyConfigured(f"no throttle rate for scope {scope!r} in DEFAULT_THROTTLE_RATES")
         # The rate goes with the caller: a known one at its scope's, anyone else at the anon rate.
@@ -133,6 +203,7 @@ class LookUploadThrottle(ClientRateThrottle):
     """Photo uploads cost a GPU pass each: a tighter limit of their own."""
 
     scope = "looks"
+    shopper_scope = "shopper_looks"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.method != "POST":

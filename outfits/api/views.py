@@ -147,6 +147,8 @@ class CatalogItemList(generics.ListAPIView):
 class CatalogItemDetail(ItemIdInPath, generics.RetrieveAPIView):
     """A catalog item, with how its photo's analysis went (pending, analysed or failed)."""
 
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
+
     serializer_class = s.CatalogItemDetailSerializer
     lookup_field = "external_id"
     queryset = selectors.catalog_items()
@@ -250,6 +252,8 @@ class CompleteTheLook(ItemIdInPath, APIView):
     """The pieces that complete a look around one catalog item, each with its reason: the library
     outfits behind it and the attribute matches the library attests."""
 
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
+
     @extend_schema(
         parameters=[ITEM_ID, s.CompleteTheLookQuerySerializer],
         responses={200: s.CompleteTheLookSerializer, **SUGGESTION_ERRORS},
@@ -285,6 +289,8 @@ class OutfitComplete(APIView):
     """The pieces that complete a partial outfit: several catalog items and garments of finished
     looks (uploaded photos). Slots the outfit already holds, or that do not go with all its pieces,
     are not suggested; asking for one is a 400 that names the slots that can."""
+
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
 
     # A read, though a POST (the outfit travels in the body): storefront keys may ask.
     permission_classes = [StorefrontOrEditor]
@@ -326,6 +332,8 @@ class OutfitComplete(APIView):
 class SimilarItems(ItemIdInPath, APIView):
     """Catalog items of the same slot that look most like this one (sellable ones only)."""
 
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
+
     @extend_schema(
         parameters=[ITEM_ID, s.SimilarQuerySerializer],
         responses={200: s.SimilarSerializer, **error_responses(409, 503)},
@@ -355,6 +363,8 @@ class SimilarItems(ItemIdInPath, APIView):
 class CatalogSearch(APIView):
     """Catalog items that match a text ("red floral midi dress"), through the aligned image and text
     towers of the trained model. Sellable items only; same keys and limits as other storefront reads."""
+
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
 
     @extend_schema(
         parameters=[s.SearchQuerySerializer],
@@ -406,6 +416,8 @@ def look_payload(request: Request, look: LookRequest) -> dict[str, Any]:
 class LookCreate(APIView):
     """Upload a photo of a garment; a GPU worker finds what completes the look. Poll the returned URL."""
 
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
+
     permission_classes = [StorefrontOrEditor]
     throttle_classes = [LookUploadThrottle]
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
@@ -449,6 +461,8 @@ def _readable_looks(request: Request) -> QuerySet[LookRequest]:
 class LookDetail(APIView):
     """A look, for the key or editor that made it (and any editor); another key's look is a 404."""
 
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
+
     permission_classes = [StorefrontOrEditor]
 
     @extend_schema(responses=s.LookSerializer)
@@ -461,6 +475,8 @@ class LookPhoto(APIView):
     """A look's photo (private: never under /media/). For whoever may read the look, by key or token;
     or for anyone holding the signed, expiring link of the look's `image_url` (a browser's `<img>`
     cannot send a key)."""
+
+    public_key_allowed = True  # a widget or the shop-the-look page calls it from a browser
 
     permission_classes = [AllowAny]
 
