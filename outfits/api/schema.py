@@ -19,7 +19,10 @@ from .errors import ErrorSerializer
 ERROR_MEANINGS = {
     400: "Invalid input: `detail` names the fields, `errors` holds each field's messages.",
     401: "No API key or editor's token was sent, or it is unknown or revoked.",
-    403: "The caller may not do this (a storefront key writing, an editor without the rights).",
+    403: (
+        "The caller may not do this (a storefront key writing, an editor without the rights, a public "
+        "key from an origin it does not list or outside the calls it may make)."
+    ),
     404: "Nothing at this path (an unknown id), or a page past the last.",
     409: "The item or look is not ready for this request yet.",
     413: "The request body is larger than the service accepts.",
@@ -102,4 +105,9 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "storefrontApiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": "A secret key from the shop's servers, or a public key from its pages' origins.",
+        }

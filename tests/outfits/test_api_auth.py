@@ -81,5 +81,6 @@ def test_the_schema_is_valid_and_documents_the_api_key(tmp_path: Path) -> None:
         "type": "apiKey",
         "in": "header",
         "name": "X-Api-Key",
+        "description": "A secret key from the shop's servers, or a public key from its pages' origins.",
     }
     assert "image_url" in schema["components"]["schemas"]["CatalogItem"]["properties"]
