@@ -43,7 +43,7 @@ from bench_scale import free_port, gunicorn  # noqa: E402  (its neighbour in ben
 def big_photo(width: int, height: int) -> bytes:
     """A garment product shot at camera size: the demo renderer's photo scaled up, with noise (a
     flat upscale would compress, and decode, unrealistically fast)."""
-    from outfits.demo_data import render_garment
+    from demo import render_garment
 
     small = render_garment("T-shirts", "T-shirt", (30, 50, 120), "stripes", rng=np.random.default_rng(0))
     pixels = np.asarray(small.convert("RGB").resize((width, height), Image.Resampling.BICUBIC), np.int16)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from outfits.demo_data import render_garment, write_demo_dataset
+from demo import render_garment, write_demo_dataset
 
 CREAM, GREY = (242, 238, 228), (214, 216, 219)
 

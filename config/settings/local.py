@@ -6,7 +6,9 @@ import os
 
 # Read before base so an explicit environment variable still wins.
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+# Tasks run eagerly, but Celery still opens its broker connection: name a host, or kombu warns
+# "No hostname was supplied" the first time a task is sent. Still the in-process transport.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://localhost/")
 os.environ.setdefault("CTL_DEMO_PAGE", "true")
 os.environ.setdefault("CTL_SERVE_MEDIA", "true")
 

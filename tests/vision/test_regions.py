@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from outfits.demo_data import CREAM, render_garment
+from demo import CREAM, render_garment
 from vision.detect import Box, find_garment
 from vision.people import Pose, PoseReader, body_regions
 from vision.regions import PhotoKind, find_regions, region_photo

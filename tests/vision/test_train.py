@@ -11,7 +11,7 @@ import open_clip
 import pytest
 import torch
 
-from outfits.demo_data import write_demo_dataset
+from demo import write_demo_dataset
 from vision import embed
 from vision.artefact import ArtefactError, active_artefact, read_artefact
 from vision.detect import find_garment, isolate_garment

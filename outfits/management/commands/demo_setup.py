@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from outfits.demo_data import write_demo_dataset
+from demo import write_demo_dataset
 from outfits.importers import DatasetError, ImportReport, import_mango, import_myntra
 from outfits.models import ApiKey
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from outfits.demo_data import BACKGROUNDS, NotADemoFolderError, parse_background, write_demo_dataset
+from demo import BACKGROUNDS, NotADemoFolderError, parse_background, write_demo_dataset
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 """The demo data generator: a MANGO-layout folder whose outfits follow named style rules.
 
-No database: these call the plain module (and the management command's handle) directly.
+No database and no Django: these call the plain package directly (its management command is tested
+in tests/outfits/test_make_demo_data.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from outfits import demo_data
-from outfits.demo_data import (
+import demo as demo_data
+from demo import (
     CATEGORIES,
     CATEGORY_ACCESSORIES,
     CATEGORY_BOTTOMS,
@@ -32,6 +33,7 @@ from outfits.demo_data import (
     render_garment,
     write_demo_dataset,
 )
+from demo import folders as demo_folders
 
 N_OUTFITS = 24
 
@@ -230,7 +232,7 @@ def test_a_run_that_dies_leaves_no_complete_looking_products_csv(
             raise RuntimeError("disk full")
         return Image.new("RGB", (240, 336))
 
-    monkeypatch.setattr(demo_data, "render_product", dying_render)
+    monkeypatch.setattr(demo_folders, "render_product", dying_render)
     with pytest.raises(RuntimeError):
         write_demo_dataset(folder, n_outfits=6, seed=2)
     assert not (folder / "products.csv").exists()
@@ -356,48 +358,3 @@ def test_rejects_bad_arguments(tmp_path: Path, kwargs: dict[str, object]) -> Non
     with pytest.raises(ValueError):
         write_demo_dataset(tmp_path / "x", **kwargs)  # type: ignore[arg-type]
     assert not (tmp_path / "x").exists()
-
-
-def _run_command(*argv: str) -> str:
-    from io import StringIO
-
-    from outfits.management.commands.make_demo_data import Command
-
-    out = StringIO()
-    command = Command(stdout=out)
-    options = vars(command.create_parser("manage.py", "make_demo_data").parse_args(list(argv)))
-    command.execute(**options)
-    return out.getvalue()
-
-
-def test_command_writes_a_data_set_and_prints_one_line(tmp_path: Path) -> None:
-    output = _run_command(
-        str(tmp_path / "cat"), "--outfits", "5", "--seed", "2", "--background", "grey", "--prefix", "C"
-    )
-    assert output.count("\n") == 1
-    assert "5 outfits" in output and "prefix C" in output
-    rows = _read(tmp_path / "cat" / "products.csv")
-    assert rows and all(r["cod_modelo_color"].startswith("C") for r in rows)
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--outfits", "0"], "--outfits"),
-        (["--background", "purple"], "--background"),
-        (["--prefix", "x1"], "id_prefix"),
-    ],
-)
-def test_command_reports_bad_arguments(tmp_path: Path, argv: list[str], message: str) -> None:
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match=message):
-        _run_command(str(tmp_path / "d"), *argv)
-
-
-def test_command_refuses_a_foreign_folder(tmp_path: Path) -> None:
-    from django.core.management.base import CommandError
-
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(CommandError, match="refusing to overwrite"):
-        _run_command(str(tmp_path))
