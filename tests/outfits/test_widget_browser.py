@@ -117,7 +117,7 @@ def test_widget_renders_a_row_per_slot_and_switches_slot_by_click_and_keyboard(
     assert cards
     # Each piece: a photo that loads, a title, a link into the shop, its reason as the link's description.
     link = _shadow(browser, host, "[role=tabpanel]:not([hidden]) li a")[0]
-    assert link.get_attribute("href").startswith("http")
+    assert (link.get_attribute("href") or "").startswith("http")
     assert browser.execute_script("return arguments[0].querySelector('img').naturalWidth", link) > 0
     assert link.find_element(By.CSS_SELECTOR, ".t").text
     tip_id = link.get_attribute("aria-describedby")
