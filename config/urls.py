@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-from outfits import demo_views
+from outfits import demo_storefront, demo_views, widget
 
 admin.site.site_header = "Complete the look — editors"
 admin.site.site_title = "Complete the look"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("outfits.api.urls", namespace="api")),
     path("healthz", demo_views.healthz, name="healthz"),
+    # The storefront widget: a stable loader (5 minutes) and each release under its hash (a year).
+    path("widget/ctl-widget.js", widget.loader, name="widget-loader"),
+    path("widget/ctl-widget.<str:digest>.js", widget.hashed, name="widget-hashed"),
 ]
 
 if settings.CTL_DEMO_PAGE:
@@ -26,6 +29,8 @@ if settings.CTL_DEMO_PAGE:
         path("demo/items/<str:external_id>/", demo_views.item, name="demo-item"),
         path("demo/looks/", demo_views.look_upload, name="demo-look-upload"),
         path("demo/looks/<uuid:pk>/", demo_views.look, name="demo-look"),
+        path("demo/shop/", demo_storefront.shop, name="demo-shop"),
+        path("demo/shop/<str:external_id>/", demo_storefront.product, name="demo-shop-product"),
     ]
 
 if settings.CTL_SERVE_MEDIA:
