@@ -1,6 +1,6 @@
 """The demo storefront: a shop's own pages (a list, a product page) with the widget dropped in as any
-shop would, one placeholder and one script tag, calling the API from the browser with a storefront key.
-Same origin as the API, so it needs no CORS."""
+shop would, one placeholder and one script tag, calling the API from the browser with a public key
+held to the page's origin (never a secret key in a page). Same origin as the API: no CORS needed."""
 
 from __future__ import annotations
 
@@ -14,18 +14,20 @@ from .models import ApiKey, CatalogItem
 
 KEY_NAME = "demo storefront widget"
 _key_lock = threading.Lock()
-_raw_key: str | None = None
+_raw_keys: dict[str, str] = {}  # origin: raw key
 
 
-def storefront_key() -> str:
-    """The key the demo shop's pages carry. Only a key's hash is stored, so this process issues one
-    and remembers it; it issues another if that one is gone (revoked in the admin, a reset database)."""
-    global _raw_key
+def storefront_key(origin: str) -> str:
+    """The public key the demo shop's pages carry, for the origin they are served from. Only a key's
+    hash is stored, so this process issues one per origin and remembers it; it issues another if that
+    one is gone (revoked in the admin, a reset database)."""
     with _key_lock:
-        if _raw_key is None or ApiKey.find(_raw_key) is None:
-            ApiKey.objects.filter(name=KEY_NAME).update(active=False)
-            _, _raw_key = ApiKey.issue(KEY_NAME)
-        return _raw_key
+        raw = _raw_keys.get(origin)
+        if raw is None or ApiKey.find(raw) is None:
+            ApiKey.objects.filter(name=KEY_NAME, allowed_origins=[origin]).update(active=False)
+            _, raw = ApiKey.issue(KEY_NAME, kind=ApiKey.Kind.PUBLIC, origins=[origin])
+            _raw_keys[origin] = raw
+        return raw
 
 
 def shop(request: HttpRequest) -> HttpResponse:
@@ -35,5 +37,10 @@ def shop(request: HttpRequest) -> HttpResponse:
 
 def product(request: HttpRequest, external_id: str) -> HttpResponse:
     item = get_object_or_404(CatalogItem.objects.select_related("category"), external_id=external_id)
-    context = {"item": item, "widget_src": widget.widget_url(), "widget_key": storefront_key()}
+    context = {
+        "item": item,
+        "widget_src": widget.widget_url(),
+        "widget_key": storefront_key(_origin(request)),
+    }
     return render(request, "outfits/demo_shop_product.html", context)
+

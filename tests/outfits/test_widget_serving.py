@@ -49,7 +49,8 @@ def test_demo_shop_product_page_carries_the_hashed_script_and_a_live_key(client:
     found = re.search(r'<script src="([^"]+)" data-key="([^"]+)" async>', page)
     assert found is not None, page
     assert found.group(1) == widget.widget_url()
-    assert ApiKey.find(found.group(2)) is not None
+    key = ApiKey.find(found.group(2))
+    assert key is not None and (key.kind, key.allowed_origins) == (ApiKey.Kind.PUBLIC, ["http://testserver"])
     # A revoked key is replaced on the next page, not served dead.
     ApiKey.objects.update(active=False)
     again = re.search(r'data-key="([^"]+)"', client.get(f"/demo/shop/{item.external_id}/").content.decode())
