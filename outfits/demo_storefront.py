@@ -40,7 +40,6 @@ def product(request: HttpRequest, external_id: str) -> HttpResponse:
     context = {
         "item": item,
         "widget_src": widget.widget_url(),
-        "widget_key": storefront_key(_origin(request)),
+        "widget_key": storefront_key(f"{request.scheme}://{request.get_host()}"),
     }
     return render(request, "outfits/demo_shop_product.html", context)
-
