@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class OutfitsConfig(AppConfig):
@@ -11,5 +12,8 @@ class OutfitsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the API-key scheme with drf-spectacular (extensions register on import).
         # Connects the signals that make cached answers stale when the catalog changes.
-        from . import answer_cache  # noqa: F401
+        from . import answer_cache, editors  # noqa: F401
         from .api import schema  # noqa: F401
+
+        # After every migrate the editors group holds what outfits.editors lists.
+        post_migrate.connect(editors.sync_after_migrate, sender=self)
