@@ -119,7 +119,12 @@ class QualityQueueAdmin(ConcretePermissions, admin.ModelAdmin):
         photos = OutfitPhoto.objects.filter(outfit__isnull=True)
         waiting = photos.filter(status__in=[OutfitPhoto.Status.PENDING, OutfitPhoto.Status.RUNNING]).count()
         failed = photos.filter(status=OutfitPhoto.Status.FAILED).count()
-        context = {**(extra_context or {}), "photos_waiting": waiting, "photos_failed": failed}
+        context = {
+            "title": "Quality queue: library outfits waiting for review",
+            **(extra_context or {}),
+            "photos_waiting": waiting,
+            "photos_failed": failed,
+        }
         return super().changelist_view(request, extra_context=context)
 
     @staticmethod

@@ -88,7 +88,7 @@ def test_the_queue_shows_pending_outfits_rejections_first_with_photos_and_reason
     rejected, fine = pending
     assert page.index(str(rejected)) < page.index(str(fine))
     assert str(approved) not in page
-    assert "too dark" in page
+    assert "too dark" in page and "Quality queue: library outfits waiting for review" in page
     for item in rejected.items.all():
         assert item.image.url in page
     assert logged_in(editor).get(QUEUE + "?verdict=reject").status_code == 200
