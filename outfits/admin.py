@@ -447,6 +447,13 @@ class CategoryReviewAdmin(admin.ModelAdmin):
     def _decide(
         self, request: AuthenticatedHttpRequest, reviews: list[CategoryReview], decision: str
     ) -> None:
+        refused = 0
+        if decision == "accept":
+            # Accepting recategorises the garment: catalog data needs the catalog item's own right.
+            allowed = [
+                r for r in reviews if request.user.has_perm(f"outfits.change_{r.garment._meta.model_name}")
+            ]
+            refused, reviews = len(reviews) - len(allowed), allowed
         ids = [review.pk for review in reviews]
         if decision == "accept":
             outcome = services.category_review_accept(review_ids=ids, reviewer=request.user)
@@ -465,9 +472,13 @@ class CategoryReviewAdmin(admin.ModelAdmin):
         text = f"{len(outcome.reviews)} suggestions {done}."
         if outcome.skipped:
             text += f" {outcome.skipped} skipped (already decided, or the garment was recategorised since)."
+        if refused:
+            text += f" {refused} refused: changing their garments' category needs that model's permission."
         if outcome.slots_changed:
             text += f" {outcome.slots_changed} garments changed slot: rebuild the index to place them."
-        self.message_user(request, text, messages.SUCCESS if outcome.reviews else messages.WARNING)
+        self.message_user(
+            request, text, messages.SUCCESS if outcome.reviews and not refused else messages.WARNING
+        )
 
 
 @admin.register(OutfitPhoto)
@@ -605,3 +616,7 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/outfits/outfitphoto/upload.html", context)
+
+
+# The editors' workbench (quality queue, index status) registers its own admins.
+from . import admin_queues  # noqa: E402, F401

@@ -35,12 +35,22 @@ def _since(build_id: str, model_spec: str) -> QuerySet[ImageAnalysis] | None:
         _snapshots[build_id] = (
             IndexBuild.objects.filter(build_id=build_id).values_list("started_at", flat=True).first()
         )
-    started = _snapshots[build_id]
+    return _analysed_since(_snapshots[build_id], model_spec)
+
+
+def _analysed_since(started: datetime | None, model_spec: str) -> QuerySet[ImageAnalysis] | None:
     if started is None:
         return None
     return ImageAnalysis.objects.filter(
         catalog_item__isnull=False, model_spec=model_spec, status="ok", updated_at__gte=started
     )
+
+
+def count_since(build: IndexBuild) -> int:
+    """How many catalog items were analysed since `build` started: they are served from the fresh
+    buffer until a build folds them in (the admin's index status shows it)."""
+    rows = _analysed_since(build.started_at, build.model_spec)
+    return 0 if rows is None else rows.count()
 
 
 def current(index: IndexSet) -> FreshItems | None:

@@ -582,3 +582,23 @@ class CategoryReview(models.Model):
         item = self.catalog_item or self.library_item
         assert item is not None
         return item
+
+
+class QualityQueueOutfit(LibraryOutfit):
+    """The quality queue's view of library outfits (outfits.admin_queues): the pending ones, with the
+    quality filter's score and reasons. A proxy: the same rows and permissions as LibraryOutfit."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "quality queue outfit"
+        verbose_name_plural = "quality queue"
+
+
+class IndexStatus(IndexBuild):
+    """The admin's index status page (outfits.admin_queues): the active build, what changed since,
+    a rebuild button. A proxy of IndexBuild so the page has its own entry on the admin index."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "index status"
+        verbose_name_plural = "index status"

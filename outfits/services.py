@@ -241,6 +241,31 @@ def library_items_override_quality(*, item_ids: Sequence[int], verdict: str, mod
     return changed
 
 
+@transaction.atomic
+def library_outfits_override_quality(*, outfit_ids: Sequence[int], verdict: str) -> int:
+    """An editor's word on whole outfits' quality: every piece's photo and the outfit photo they were
+    read from get `verdict` ("keep": fit after all, "" to let the filter decide again), and the
+    outfits' verdicts are worked out again. Returns how many outfits' verdicts changed; a change
+    queues an index build (library_changed)."""
+    if verdict not in {"", *QualityVerdict.values}:
+        raise ValueError(f"unknown quality verdict {verdict!r}")
+    ids = list(outfit_ids)
+    before = dict(LibraryOutfit.objects.filter(pk__in=ids).values_list("pk", "quality_verdict"))
+    item_ids = list(
+        LibraryOutfitItem.objects.filter(outfit_id__in=ids).values_list("item_id", flat=True).distinct()
+    )
+    LibraryItem.objects.filter(pk__in=item_ids).update(quality_override=verdict)
+    OutfitPhoto.objects.filter(outfit_id__in=ids).update(quality_override=verdict)
+    spec = selectors.newest_model_spec()
+    if spec is not None:
+        library_outfits_refresh_quality(outfit_ids=ids, model_spec=spec)
+    after = dict(LibraryOutfit.objects.filter(pk__in=ids).values_list("pk", "quality_verdict"))
+    changed = sum(before[pk] != after.get(pk) for pk in before)
+    if changed:
+        library_changed()
+    return changed
+
+
 def garments_enqueue_analysis(*, kind: GarmentKind, ids: Sequence[int], force: bool = False) -> int:
     """Queue analysis in batches once the current transaction commits. Returns the number of tasks."""
     from . import tasks
