@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, render
+from drf_spectacular.utils import extend_schema
+from rest_framework import parsers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from recsys.rank.complete import Method
-from vision.images import ImageRejected
 
-from . import look_photos, looks, selectors, suggestions
+from . import looks, selectors, suggestions
+from .api.auth import LookUploadThrottle
+from .api.serializers import LookCreateSerializer
+from .api.views import look_payload
 from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
 
 
@@ -79,70 +85,40 @@ def item(request: HttpRequest, external_id: str) -> HttpResponse:
     return render(request, "outfits/demo_item.html", context)
 
 
-@require_http_methods(["POST"])
-def look_upload(request: HttpRequest) -> HttpResponse:
-    photo = request.FILES.get("photo")
-    if photo is None:
-        return render(request, "outfits/demo_error.html", {"error": "choose a photo first"}, status=400)
-    try:
-        look = looks.look_create(photo=photo.read())
-    except ImageRejected as exc:
-        return render(request, "outfits/demo_error.html", {"error": str(exc)}, status=400)
-    return redirect("demo-look", pk=look.pk)
+def shop_the_look(request: HttpRequest) -> HttpResponse:
+    """The shop-the-look page: a shopper uploads a photo, sees the garments found boxed on it and,
+    for the one they choose, what completes the look. The page is drawn by its script
+    (outfits/static/outfits/shop-the-look.js) from the look's JSON, polled while the job runs."""
+    return render(request, "outfits/shop_the_look.html")
 
 
-def look(request: HttpRequest, pk: str) -> HttpResponse:
-    """The shopper's photo with a box on every garment found; choosing one (a link per box) shows
-    what completes the look around it. Garments the model could not place are drawn dashed.
-    Only the demo's own looks (made by no storefront key or editor): a look belongs to who made it."""
-    shopper_look = get_object_or_404(LookRequest.objects.filter(api_key=None, user=None), pk=pk)
-    result = shopper_look.result or {}
-    garments = [_drawn(g, placed=True) for g in result.get("garments", [])]
-    unplaced = [_drawn(g, placed=False) for g in result.get("unplaced", [])]
-    wanted = request.GET.get("garment", "")
-    chosen = next((g for g in garments if str(g["position"]) == wanted), None) or next(
-        (g for g in garments if g["slot"] == result.get("garment_slot")), garments[0] if garments else None
-    )
-    width, height = _photo_size(shopper_look)
-    return render(
-        request,
-        "outfits/demo_look.html",
-        {
-            "look": shopper_look,
-            "photo_url": look_photos.photo_url(shopper_look),
-            "width": width,
-            "height": height,
-            "garments": garments,
-            "unplaced": unplaced,
-            "chosen": chosen,
-            "groups": _suggestion_groups(chosen["source"]) if chosen else [],
-            "empty_slots": chosen["source"].get("empty_slots", {}) if chosen else {},
-            "reason": result.get("reason") if not garments else "",
-        },
-    )
+def _demo_looks() -> QuerySet[LookRequest]:
+    # Only the demo's own looks (made by no storefront key or editor): a look belongs to who made it.
+    return LookRequest.objects.filter(api_key=None, user=None)
 
 
-def _drawn(garment: dict[str, Any], *, placed: bool) -> dict[str, Any]:
-    """A found garment as the page draws it: its box as x, y, width, height and a label."""
-    x0, y0, x1, y1 = garment.get("box") or (0, 0, 0, 0)
-    label = garment.get("slot") or garment.get("part") or "?"
-    if placed and garment.get("confidence") is not None:
-        label = f"{label} {float(garment['confidence']):.0%}"
-    return {
-        "position": garment.get("position"),
-        "slot": garment.get("slot"),
-        "x": x0,
-        "y": y0,
-        "w": x1 - x0,
-        "h": y1 - y0,
-        "label": label,
-        "reason": garment.get("reason", ""),
-        "source": garment,
-    }
+class ShopTheLookCreate(APIView):
+    """The page's upload: the API's look (POST /api/v1/looks/: 202 and the look's JSON, 400 with the
+    photo's fault) for a shopper without a key. The look is the demo's, read back by `ShopTheLookDetail`."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [LookUploadThrottle]
+    parser_classes = [parsers.MultiPartParser]
+
+    @extend_schema(exclude=True)  # the demo's, not the API's: the API documents POST /api/v1/looks/
+    def post(self, request: Request) -> Response:
+        form = LookCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        look = looks.look_create(photo=form.validated_data["photo"].read())
+        look.refresh_from_db()  # the embedded default (Celery eager) has already finished it
+        return Response(look_payload(request, look), status=status.HTTP_202_ACCEPTED)
 
 
-def _photo_size(shopper_look: LookRequest) -> tuple[int, int]:
-    try:
-        return shopper_look.image.width, shopper_look.image.height
-    except (OSError, ValueError):  # the file is gone: draw no boxes rather than fail the page
-        return 0, 0
+class ShopTheLookDetail(APIView):
+    """The page's poll: the look's JSON as GET /api/v1/looks/{id}/ answers it, for the demo's looks."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(look_payload(request, get_object_or_404(_demo_looks(), pk=pk)))

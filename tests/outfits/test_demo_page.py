@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import pytest
@@ -34,25 +32,38 @@ def test_item_page_says_when_a_method_cannot_run() -> None:
     assert "needs a compatibility model" in page and "train_compat" in page
 
 
-def test_upload_shows_the_look_and_bad_files_get_a_message(django_capture_on_commit_callbacks: Any) -> None:
+def test_shop_the_look_answers_the_apis_look_and_bad_files_get_a_message(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = Client()
+    assert 'id="look-form"' in client.get("/shop-the-look/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        ok = client.post(
-            "/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")}
+        sent = client.post(
+            "/shop-the-look/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")}
         )
-    assert ok.status_code == 302
-    page = client.get(ok["Location"]).content.decode()
-    assert "suggestion" in page
+    assert sent.status_code == 202, sent.content
+    look = client.get(f"/shop-the-look/looks/{sent.json()['id']}/").json()
+    assert look["status"] == "done" and look["result"]["garments"][0]["suggestions"], look
     # The shopper's photo is shown from its signed link, never from /media/.
-    (photo_url,) = set(re.findall(r'(?:href|src)="([^"]*/photo\?sig=[^"]+)"', page))
-    photo = client.get(html.unescape(photo_url))
+    assert "/photo?sig=" in look["image_url"] and "/media/" not in look["image_url"]
+    photo = client.get(look["image_url"])
     assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
-    assert f"/media/{LookRequest.objects.get().image.name}" not in page
-    bad = client.post("/demo/looks/", {"photo": SimpleUploadedFile("a.jpg", b"nope", "image/jpeg")})
-    assert bad.status_code == 400 and "not an image" in bad.content.decode()
+    bad = client.post("/shop-the-look/looks/", {"photo": SimpleUploadedFile("a.jpg", b"nope", "image/jpeg")})
+    assert bad.status_code == 400 and "not an image" in bad.json()["errors"]["photo"][0]
     assert LookRequest.objects.count() == 1
+
+
+def test_shop_the_look_reads_only_the_demos_own_looks(storefront: Any) -> None:
+    """A storefront's look is its own: the keyless demo page cannot read it by id."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    made = storefront.post(
+        "/api/v1/looks/", {"photo": SimpleUploadedFile("a.jpg", garment_photo(), "image/jpeg")}
+    )
+    assert made.status_code == 202
+    assert Client().get(f"/shop-the-look/looks/{made.json()['id']}/").status_code == 404
 
 
 def test_health_reports_the_active_build() -> None:
