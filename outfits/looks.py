@@ -18,7 +18,7 @@ from django.db import transaction
 
 from recsys.rank.complete import Method
 from recsys.rank.policy import COMPLEMENTS, ImpossibleSlot, outfit_wanted_slots
-from vision.images import ImageRejected
+from vision.images import ImageRejected, upright_size
 
 from . import jobs, readings, selectors, shopper_garments, suggestions
 from .categories import CategoryTree
@@ -113,7 +113,8 @@ def _recommend(look: LookRequest, held: jobs.Claim) -> LookRequest | None:
     if index is None:
         raise selectors.NoIndex(f"no active index built with {spec}: build the index first")
     with look.image.open("rb") as handle:
-        image = photo_open(handle.read())
+        photo = handle.read()
+    image = photo_open(photo)
     reading = read_photo(
         image,
         embedder,
@@ -121,7 +122,7 @@ def _recommend(look: LookRequest, held: jobs.Claim) -> LookRequest | None:
         gate=garment_gate(spec),
         quality_filter=quality_filter(),
         slot=look.garment_slot,
-    )
+    ).in_frame(image.size, upright_size(photo))  # boxes on the photo the shopper sent, not its copy
     if any(g.analysis.prediction is None for g in reading.garments) and not look.garment_slot:
         raise CannotClassify(
             "the active image model cannot recognise garments (it is untrained): "

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from vision.images import ImageRejected
+from vision.images import ImageRejected, upright_size
 
 from . import jobs, readings, services
 from .categories import CategoryTree
@@ -86,7 +86,8 @@ def _analyze(row: OutfitPhoto, held: jobs.Claim) -> None:
 
     try:
         with row.image.open("rb") as handle:
-            image = photo_open(handle.read())
+            photo = handle.read()
+        image = photo_open(photo)
     except (ImageRejected, OSError) as exc:
         _finish(held, error=str(exc))
         return
@@ -94,7 +95,7 @@ def _analyze(row: OutfitPhoto, held: jobs.Claim) -> None:
     spec = analysis_spec(embedder)
     reading = read_photo(
         image, embedder, poses=pose_reader(), gate=garment_gate(spec), quality_filter=quality_filter()
-    )
+    ).in_frame(image.size, upright_size(photo))  # boxes on the photo as stored, not its reduced copy
     found: dict[str, Any] = {
         "photo_kind": reading.kind.value,
         "garments": [

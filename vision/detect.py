@@ -102,6 +102,10 @@ class Box:
     def as_list(self) -> list[int]:
         return [self.x0, self.y0, self.x1, self.y1]
 
+    def scaled(self, sx: float, sy: float) -> Box:
+        """The same rectangle in a frame `sx` times as wide and `sy` times as tall."""
+        return Box(round(self.x0 * sx), round(self.y0 * sy), round(self.x1 * sx), round(self.y1 * sy))
+
     def iou(self, other: Box) -> float:
         """Intersection over union with another box (0.0 when they do not meet)."""
         width = max(0, min(self.x1, other.x1) - max(self.x0, other.x0))

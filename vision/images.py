@@ -86,6 +86,9 @@ _WEBP_BYTES_PER_PIXEL: Final = 16
 _JPEG_COEFFICIENT_BYTES: Final = 2
 
 
+_ORIENTATION_TAG: Final = 0x0112  # EXIF Orientation; 5-8 turn the photo a quarter
+
+
 class ImageRejected(ValueError):
     """The upload is not a usable garment photo; str() says why, in words fit for the uploader."""
 
@@ -141,6 +144,15 @@ def check_garment_header(data: bytes, *, limits: PhotoLimits = DEFAULT_LIMITS) -
     with _identify(data, limits=limits) as image:
         _check_decode_memory(image, limits)
         return PhotoInfo(format=str(image.format), size=image.size)
+
+
+def upright_size(data: bytes) -> tuple[int, int]:
+    """A photo's width and height as shown (its EXIF orientation applied, as browsers do), from the
+    header alone: the frame that boxes found on its reduced copy are given back in."""
+    with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
+        width, height = image.size
+        turned = image.getexif().get(_ORIENTATION_TAG, 1) in (5, 6, 7, 8)
+    return (height, width) if turned else (width, height)
 
 
 def open_garment_image(

@@ -76,6 +76,15 @@ class PhotoReading:
     def placed(self) -> tuple[FoundGarment, ...]:
         return tuple(g for g in self.garments if g.placed)
 
+    def in_frame(self, read_size: tuple[int, int], shown_size: tuple[int, int]) -> PhotoReading:
+        """The reading with its boxes given in the photo as stored and shown (`shown_size`), not in
+        the reduced copy a worker read (`read_size`): what a page drawing boxes on the photo needs."""
+        if read_size == shown_size:
+            return self
+        sx, sy = shown_size[0] / read_size[0], shown_size[1] / read_size[1]
+        garments = tuple(replace(g, box=g.box.scaled(sx, sy)) for g in self.garments)
+        return replace(self, garments=garments)
+
 
 def read_photo(
     image: Image.Image,
