@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from vision.images import ImageRejected
 
 from . import look_photos, outfit_photos, selectors, services
+from .admin_outfits import OutfitBuilderInline, OutfitGridMixin
 from .forms import GarmentPhotoForm, OutfitPhotoUploadForm
 from .models import (
     ApiKey,
@@ -30,7 +31,6 @@ from .models import (
     IndexBuild,
     LibraryItem,
     LibraryOutfit,
-    LibraryOutfitItem,
     LookRequest,
     OutfitPhoto,
 )
@@ -112,26 +112,16 @@ class CatalogItemAdmin(GarmentAdmin):
     search_fields = ("external_id", "title", "brand")
 
 
-class OutfitMembershipInline(admin.TabularInline):
-    model = LibraryOutfitItem
-    extra = 0
-    autocomplete_fields = ("item",)
-    readonly_fields = ("photo",)
-    fields = ("photo", "item", "position")
-
-    @admin.display(description="photo")
-    def photo(self, obj: LibraryOutfitItem) -> str:
-        return thumbnail(obj.item.image) if obj.pk else "—"
-
-
 @admin.register(LibraryItem)
 class LibraryItemAdmin(GarmentAdmin):
     kind = "library"
     list_display = ("thumb", "external_id", "slot", "source")
+    # Also the outfit builder's search for pieces (its autocomplete): by id, category or slot.
+    search_fields = ("external_id", "category__name", "=category__slot")
 
 
 @admin.register(LibraryOutfit)
-class LibraryOutfitAdmin(admin.ModelAdmin):
+class LibraryOutfitAdmin(OutfitGridMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "pieces",
@@ -143,7 +133,7 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "quality_verdict", "source", "items__category__slot")
     search_fields = ("external_id",)
-    inlines = (OutfitMembershipInline,)
+    inlines = (OutfitBuilderInline,)
     readonly_fields = ("quality_score", "reviewed_by", "reviewed_at", "created_at")
     actions = ("approve", "reject", "rebuild_index")
 
