@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ def editor_client(editor_user: Any) -> Client:
     return client
 
 
-def builder_post(outfit: LibraryOutfit, pieces: list[tuple[int | None, int, int, bool]]) -> dict[str, Any]:
+Piece = tuple[int | None, int, int, bool]
+
+
+def builder_post(outfit: LibraryOutfit, pieces: Sequence[Piece]) -> dict[str, Any]:
     """The change form as a browser posts it: (membership id or None for a new piece, item id,
     position, delete?) per piece row."""
     existing = sum(1 for pk, *_ in pieces if pk is not None)
