@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
 from . import selectors
-from .models import ImageAnalysis, LibraryOutfit, LibraryOutfitItem, QualityVerdict
+from .models import ImageAnalysis, LibraryItem, LibraryOutfit, LibraryOutfitItem, QualityVerdict
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,34 @@ class OutfitGridMixin(admin.ModelAdmin):
         # The page's outfits are fetched by now; their cards cost one more query for quality.
         changelist.outfit_cards = outfit_cards(list(changelist.result_list))  # type: ignore[attr-defined]
         return changelist
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = self.admin_site.admin_view(self.piece_preview_view)
+        return [
+            path("pieces/<int:item_id>/preview/", preview, name="outfits_libraryoutfit_piece_preview"),
+            *super().get_urls(),
+        ]
+
+    def piece_preview_view(self, request: HttpRequest, item_id: int) -> JsonResponse:
+        """A library item's photo, slot and quality for the builder's row of a piece just picked
+        (the autocomplete answers with ids and names only). Staff with view rights on library items."""
+        if not request.user.has_perm("outfits.view_libraryitem"):
+            return JsonResponse({"detail": "You may not view library items."}, status=403)
+        item = LibraryItem.objects.select_related("category").filter(pk=item_id).first()
+        if item is None:
+            return JsonResponse({"detail": f"No library item {item_id}."}, status=404)
+        score, verdict = piece_quality([item.pk]).get(item.pk, (None, ""))
+        return JsonResponse(
+            {
+                "id": item.pk,
+                "title": item.external_id,
+                "slot": item.category.slot,
+                "category": item.category.name,
+                "image": item.image.url if item.image else "",
+                "verdict": item.quality_override or verdict,
+                "score": score,
+            }
+        )
 
 
 class OutfitBuilderInline(admin.TabularInline):

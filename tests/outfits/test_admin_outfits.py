@@ -171,3 +171,24 @@ def test_a_user_without_the_change_permission_cannot_edit_an_outfit(db: None) ->
     assert not LogEntry.objects.filter(object_id=str(outfit.pk)).exists()
     page = client.get(CHANGELIST).content.decode()
     assert f'data-outfit="{outfit.pk}"' in page, "a viewer still sees the grid"
+
+
+def test_the_builder_previews_a_picked_piece(editor_client: Client) -> None:
+    item = LibraryItem.objects.select_related("category").first()
+    assert item is not None
+    answer = editor_client.get(f"{CHANGELIST}pieces/{item.pk}/preview/")
+    assert answer.status_code == 200
+    piece = json.loads(answer.content)
+    assert piece["image"] == item.image.url and piece["slot"] == item.category.slot
+    assert editor_client.get(f"{CHANGELIST}pieces/0/preview/").status_code == 404
+
+
+def test_the_piece_preview_needs_the_right_to_view_library_items(db: None) -> None:
+    outsider = get_user_model().objects.create_user("outsider", password="x", is_staff=True)
+    outsider.user_permissions.add(Permission.objects.get(codename="view_libraryoutfit"))
+    client = Client()
+    client.force_login(outsider)
+    item = LibraryItem.objects.first()
+    assert item is not None
+    answer = client.get(f"{CHANGELIST}pieces/{item.pk}/preview/")
+    assert answer.status_code == 403 and "detail" in json.loads(answer.content)

@@ -91,6 +91,9 @@ def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
     option = f"//li[contains(@class,'select2-results__option') and text()='{newcomer.external_id}']"
     WebDriverWait(browser, 10).until(ec.element_to_be_clickable((By.XPATH, option))).click()
     assert chosen_item(new_row) == newcomer.pk
+    preview = (By.CSS_SELECTOR, "td.field-photo img.outfit-piece-photo")
+    WebDriverWait(browser, 10).until(lambda _: new_row.find_elements(*preview))
+    assert new_row.find_element(*preview).get_attribute("alt") == newcomer.external_id
     browser.save_screenshot(str(SCREENSHOTS / "admin-outfit-builder.png"))
 
     browser.find_element(By.NAME, "_save").click()

@@ -69,12 +69,50 @@
         });
         cell.appendChild(box);
     }
+    function showPiece(row, piece) {
+        const photo = row.querySelector('td.field-photo');
+        const slot = row.querySelector('td.field-slot');
+        const quality = row.querySelector('td.field-quality');
+        if (photo && piece.image) {
+            const img = document.createElement('img');
+            img.className = 'outfit-piece-photo';
+            img.src = piece.image;
+            img.alt = piece.title;
+            photo.replaceChildren(img);
+        }
+        if (slot) {
+            slot.textContent = piece.slot + ' · ' + piece.category;
+        }
+        if (quality) {
+            quality.textContent = (piece.verdict || 'not analysed') +
+                (piece.score === null ? '' : ' ' + piece.score.toFixed(2));
+        }
+    }
+    function previewPicked(group, select) {
+        // A piece just picked in the search: show its photo before saving (the preview view is the
+        // changelist's own URL plus pieces/<id>/preview/).
+        const row = select.closest('tr.form-row');
+        if (!row || !group.contains(row) || !select.value) {
+            return;
+        }
+        const base = window.location.pathname.replace(/(\/libraryoutfit\/).*$/, '$1');
+        fetch(base + 'pieces/' + encodeURIComponent(select.value) + '/preview/', {credentials: 'same-origin'})
+            .then((response) => (response.ok ? response.json() : null))
+            .then((piece) => { if (piece) { showPiece(row, piece); } })
+            .catch(() => {});
+    }
     document.addEventListener('DOMContentLoaded', () => {
         const group = builder();
         if (!group) {
             return;
         }
         rows(group).forEach((row) => addButtons(group, row));
+        // Select2 announces a choice with a jQuery event, which native listeners do not hear.
+        if (window.django && window.django.jQuery) {
+            window.django.jQuery(group).on('change', 'td.field-item select', (event) => {
+                previewPicked(group, event.target);
+            });
+        }
         document.addEventListener('formset:added', (event) => {
             const row = event.target;
             if (!group.contains(row)) {
