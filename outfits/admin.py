@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from vision.images import ImageRejected
 
 from . import look_photos, outfit_photos, selectors, services
+from .admin_outfits import OutfitBuilderInline, OutfitGridMixin
 from .forms import ApiKeyForm, GarmentPhotoForm, OutfitPhotoUploadForm
 from .models import (
     ApiKey,
@@ -30,7 +31,6 @@ from .models import (
     IndexBuild,
     LibraryItem,
     LibraryOutfit,
-    LibraryOutfitItem,
     LookRequest,
     OutfitPhoto,
 )
@@ -97,7 +97,7 @@ class GarmentAdmin(admin.ModelAdmin):
     def slot(self, obj: Any) -> str:
         return str(obj.category.slot)
 
-    @admin.action(description="Re-analyse photos (queued)")
+    @admin.action(description="Re-analyse photos (queued)", permissions=["change"])
     def reanalyse(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         tasks = services.garments_enqueue_analysis(kind=self.kind, ids=ids, force=True)  # type: ignore[arg-type]
@@ -112,26 +112,16 @@ class CatalogItemAdmin(GarmentAdmin):
     search_fields = ("external_id", "title", "brand")
 
 
-class OutfitMembershipInline(admin.TabularInline):
-    model = LibraryOutfitItem
-    extra = 0
-    autocomplete_fields = ("item",)
-    readonly_fields = ("photo",)
-    fields = ("photo", "item", "position")
-
-    @admin.display(description="photo")
-    def photo(self, obj: LibraryOutfitItem) -> str:
-        return thumbnail(obj.item.image) if obj.pk else "—"
-
-
 @admin.register(LibraryItem)
 class LibraryItemAdmin(GarmentAdmin):
     kind = "library"
     list_display = ("thumb", "external_id", "slot", "source")
+    # Also the outfit builder's search for pieces (its autocomplete): by id, category or slot.
+    search_fields = ("external_id", "category__name", "=category__slot")
 
 
 @admin.register(LibraryOutfit)
-class LibraryOutfitAdmin(admin.ModelAdmin):
+class LibraryOutfitAdmin(OutfitGridMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "pieces",
@@ -143,7 +133,7 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "quality_verdict", "source", "items__category__slot")
     search_fields = ("external_id",)
-    inlines = (OutfitMembershipInline,)
+    inlines = (OutfitBuilderInline,)
     readonly_fields = ("quality_score", "reviewed_by", "reviewed_at", "created_at")
     actions = ("approve", "reject", "rebuild_index")
 
@@ -174,15 +164,15 @@ class LibraryOutfitAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{changed} outfits marked {status}.", messages.SUCCESS)
 
-    @admin.action(description="Approve selected outfits")
+    @admin.action(description="Approve selected outfits", permissions=["change"])
     def approve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         self._review(request, queryset, LibraryOutfit.Status.APPROVED)
 
-    @admin.action(description="Reject selected outfits")
+    @admin.action(description="Reject selected outfits", permissions=["change"])
     def reject(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         self._review(request, queryset, LibraryOutfit.Status.REJECTED)
 
-    @admin.action(description="Rebuild the index (queued)")
+    @admin.action(description="Rebuild the index (queued)", permissions=["change"])
     def rebuild_index(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LibraryOutfit]) -> None:
         build = services.index_build_request(requested_by=request.user)
         self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)
@@ -238,7 +228,7 @@ class IndexBuildAdmin(admin.ModelAdmin):
     def item_counts(self, obj: IndexBuild) -> str:
         return ", ".join(f"{name} {n}" for name, n in sorted(obj.counts.items())) or "—"
 
-    @admin.action(description="Rebuild the index (queued)")
+    @admin.action(description="Rebuild the index (queued)", permissions=["add"])
     def rebuild_index(self, request: AuthenticatedHttpRequest, queryset: QuerySet[IndexBuild]) -> None:
         build = services.index_build_request(requested_by=request.user)
         self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)

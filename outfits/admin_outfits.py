@@ -1,0 +1,173 @@
+"""Library outfits shown as outfits in the admin: a grid of outfit cards on the changelist, and an
+outfit builder (photos of the pieces, add by search, reorder, remove) on an outfit's page.
+
+Both keep Django's machinery: the grid is the changelist's own results template restyled (filters,
+search, pagination and actions work as on any list), the builder is an inline formset (so saving
+checks the change permission and writes the admin log like any change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
+from django.utils.html import format_html
+
+from . import selectors
+from .models import ImageAnalysis, LibraryItem, LibraryOutfit, LibraryOutfitItem, QualityVerdict
+
+
+@dataclass(frozen=True)
+class PieceCard:
+    """One piece of an outfit card: what an editor needs to judge it at a glance."""
+
+    item_id: int
+    title: str
+    category: str
+    slot: str
+    image_url: str
+    verdict: str  # "keep", "reject" or "" (not analysed yet); an editor's override wins
+    score: float | None
+    overridden: bool
+
+
+@dataclass(frozen=True)
+class OutfitCard:
+    outfit: LibraryOutfit
+    pieces: list[PieceCard]
+
+
+def piece_quality(item_ids: list[int]) -> dict[int, tuple[float | None, str]]:
+    """Each library item's quality score and verdict under the newest model (one query)."""
+    spec = selectors.newest_model_spec()
+    if spec is None or not item_ids:
+        return {}
+    return {
+        item_id: (score, verdict)
+        for item_id, score, verdict in ImageAnalysis.objects.filter(
+            library_item_id__in=item_ids, model_spec=spec, status=ImageAnalysis.Status.OK
+        ).values_list("library_item_id", "quality_score", "quality_verdict")
+    }
+
+
+def outfit_cards(outfits: list[LibraryOutfit]) -> list[OutfitCard]:
+    """Cards for a page of outfits whose memberships (with item and category) are prefetched."""
+    memberships = {o.pk: list(o.memberships.all()) for o in outfits}
+    quality = piece_quality([m.item_id for ms in memberships.values() for m in ms])
+    cards = []
+    for outfit in outfits:
+        pieces = []
+        for membership in memberships[outfit.pk]:
+            item = membership.item
+            score, verdict = quality.get(item.pk, (None, ""))
+            pieces.append(
+                PieceCard(
+                    item_id=item.pk,
+                    title=item.external_id,
+                    category=item.category.name,
+                    slot=item.category.slot,
+                    image_url=item.image.url if item.image else "",
+                    verdict=item.quality_override or verdict,
+                    score=score,
+                    overridden=bool(item.quality_override),
+                )
+            )
+        cards.append(OutfitCard(outfit=outfit, pieces=pieces))
+    return cards
+
+
+class OutfitGridMixin(admin.ModelAdmin):
+    """For LibraryOutfitAdmin: the changelist as a grid of outfit cards, many outfits a screen.
+
+    The grid is admin/outfits/libraryoutfit/change_list_results.html; its cards are table rows laid
+    out as a CSS grid, so the admin's actions script (which looks for `tr input.action-select`) and
+    "select all" still work."""
+
+    list_per_page = 60
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryOutfit]:
+        pieces = LibraryOutfitItem.objects.select_related("item__category").order_by("position", "pk")
+        return super().get_queryset(request).prefetch_related(Prefetch("memberships", queryset=pieces))
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        changelist = super().get_changelist_instance(request)
+        # The page's outfits are fetched by now; their cards cost one more query for quality.
+        changelist.outfit_cards = outfit_cards(list(changelist.result_list))  # type: ignore[attr-defined]
+        return changelist
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = self.admin_site.admin_view(self.piece_preview_view)
+        return [
+            path("pieces/<int:item_id>/preview/", preview, name="outfits_libraryoutfit_piece_preview"),
+            *super().get_urls(),
+        ]
+
+    def piece_preview_view(self, request: HttpRequest, item_id: int) -> JsonResponse:
+        """A library item's photo, slot and quality for the builder's row of a piece just picked
+        (the autocomplete answers with ids and names only). Staff with view rights on library items."""
+        if not request.user.has_perm("outfits.view_libraryitem"):
+            return JsonResponse({"detail": "You may not view library items."}, status=403)
+        item = LibraryItem.objects.select_related("category").filter(pk=item_id).first()
+        if item is None:
+            return JsonResponse({"detail": f"No library item {item_id}."}, status=404)
+        score, verdict = piece_quality([item.pk]).get(item.pk, (None, ""))
+        return JsonResponse(
+            {
+                "id": item.pk,
+                "title": item.external_id,
+                "slot": item.category.slot,
+                "category": item.category.name,
+                "image": item.image.url if item.image else "",
+                "verdict": item.quality_override or verdict,
+                "score": score,
+            }
+        )
+
+
+class OutfitBuilderInline(admin.TabularInline):
+    """An outfit's pieces in order, with their photos: add one by searching the library (Django's
+    autocomplete over LibraryItemAdmin.search_fields), move with ↑/↓ (buttons: keyboard-reachable),
+    remove with the delete box. outfit_builder.js keeps `position` in the order shown."""
+
+    model = LibraryOutfitItem
+    extra = 0
+    autocomplete_fields = ("item",)
+    readonly_fields = ("photo", "slot", "quality")
+    fields = ("photo", "item", "slot", "quality", "position")
+    ordering = ("position", "pk")
+    classes = ("outfit-builder",)
+    verbose_name = "piece"
+    verbose_name_plural = "pieces (search to add, ↑/↓ to reorder, tick delete to remove)"
+
+    class Media:
+        js = ("outfits/admin/outfit_builder.js",)
+        css = {"all": ("outfits/admin/outfits.css",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryOutfitItem]:
+        return super().get_queryset(request).select_related("item__category")
+
+    @admin.display(description="photo")
+    def photo(self, obj: LibraryOutfitItem) -> str:
+        if not obj.pk or not obj.item.image:
+            return "—"
+        return format_html(
+            '<img class="outfit-piece-photo" src="{}" alt="{}" loading="lazy">',
+            obj.item.image.url,
+            obj.item.external_id,
+        )
+
+    @admin.display(description="slot")
+    def slot(self, obj: LibraryOutfitItem) -> str:
+        return obj.item.category.slot if obj.pk else "—"
+
+    @admin.display(description="quality")
+    def quality(self, obj: LibraryOutfitItem) -> str:
+        if not obj.pk:
+            return "—"
+        score, verdict = piece_quality([obj.item_id]).get(obj.item_id, (None, ""))
+        verdict = obj.item.quality_override or verdict
+        shown = QualityVerdict(verdict).label if verdict else "not analysed"
+        return f"{shown} {score:.2f}" if score is not None else shown

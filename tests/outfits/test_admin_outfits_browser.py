@@ -1,0 +1,107 @@
+"""The editors' outfit grid and outfit builder in a real browser (Debian's headless Chromium)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from outfits.models import LibraryItem, LibraryOutfit
+from tests.outfits import test_demo_page_browser
+
+browser = test_demo_page_browser.browser  # one Chromium set-up for the project's browser tests
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+def log_in(browser: webdriver.Chrome, live_server: Any) -> None:
+    get_user_model().objects.create_superuser("editor", "editor@example.com", "a long test password")
+    browser.get(live_server.url + "/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("editor")
+    browser.find_element(By.NAME, "password").send_keys("a long test password", Keys.ENTER)
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "site-name")))
+
+
+def piece_rows(browser: webdriver.Chrome) -> list[WebElement]:
+    return [
+        row
+        for row in browser.find_elements(By.CSS_SELECTOR, "fieldset.outfit-builder tbody tr.form-row")
+        if "empty-form" not in (row.get_attribute("class") or "")
+    ]
+
+
+def chosen_item(row: WebElement) -> int:
+    return int(row.find_element(By.CSS_SELECTOR, "td.field-item select").get_attribute("value") or 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
+    live_shop: None, live_server: Any, browser: webdriver.Chrome
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    log_in(browser, live_server)
+
+    browser.get(live_server.url + "/admin/outfits/libraryoutfit/")
+    cards = browser.find_elements(By.CSS_SELECTOR, "tr.outfit-card")
+    assert len(cards) == min(LibraryOutfit.objects.count(), 60)
+    photo = cards[0].find_element(By.CSS_SELECTOR, ".outfit-piece img")
+    assert browser.execute_script("return arguments[0].naturalWidth", photo) > 0, "piece photos load"
+    # Cards sit side by side: the grid shows several outfits in one row of the screen.
+    tops = {card.location["y"] for card in cards[:4]}
+    assert len(tops) < 4, "cards are laid out as a grid, not one row each"
+    browser.save_screenshot(str(SCREENSHOTS / "admin-outfit-grid.png"))
+
+    outfit = LibraryOutfit.objects.order_by("pk").first()
+    assert outfit is not None
+    browser.get(f"{live_server.url}/admin/outfits/libraryoutfit/{outfit.pk}/change/")
+    rows = piece_rows(browser)
+    before = [chosen_item(row) for row in rows]
+    assert len(before) >= 2
+    assert rows[0].find_element(By.CSS_SELECTOR, "img.outfit-piece-photo").get_attribute("src")
+
+    # Reorder with the keyboard: focus the first piece's ↓ and press Enter.
+    down = rows[0].find_element(By.CSS_SELECTOR, "button.piece-down")
+    down.send_keys(Keys.ENTER)
+    assert [chosen_item(row) for row in piece_rows(browser)][:2] == [before[1], before[0]]
+    assert "Moved to place 2" in browser.find_element(By.CSS_SELECTOR, ".piece-move-status").text
+
+    # Remove the last piece, add one found by searching the library.
+    removed = before[-1] if len(before) > 2 else None
+    if removed is not None:
+        piece_rows(browser)[-1].find_element(By.CSS_SELECTOR, "td.delete input[type=checkbox]").click()
+    newcomer = LibraryItem.objects.exclude(outfits=outfit).order_by("pk").first()
+    assert newcomer is not None
+    browser.find_element(By.CSS_SELECTOR, ".outfit-builder ~ .add-row a, .add-row a").click()
+    new_row = piece_rows(browser)[-1]
+    new_row.find_element(By.CSS_SELECTOR, ".select2-selection").click()
+    search = WebDriverWait(browser, 10).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".select2-container--open .select2-search__field"))
+    )
+    search.send_keys(newcomer.external_id)
+    option = f"//li[contains(@class,'select2-results__option') and text()='{newcomer.external_id}']"
+    WebDriverWait(browser, 10).until(ec.element_to_be_clickable((By.XPATH, option))).click()
+    assert chosen_item(new_row) == newcomer.pk
+    preview = (By.CSS_SELECTOR, "td.field-photo img.outfit-piece-photo")
+    WebDriverWait(browser, 10).until(lambda _: new_row.find_elements(*preview))
+    assert new_row.find_element(*preview).get_attribute("alt") == newcomer.external_id
+    browser.save_screenshot(str(SCREENSHOTS / "admin-outfit-builder.png"))
+
+    browser.find_element(By.NAME, "_save").click()
+    saved = (By.CSS_SELECTOR, ".messagelist .success")
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located(saved))
+    expected = [before[1], before[0], *before[2:]]
+    if removed is not None:
+        expected.remove(removed)
+    expected.append(newcomer.pk)
+    assert list(outfit.memberships.order_by("position", "pk").values_list("item_id", flat=True)) == expected
+    assert LogEntry.objects.filter(object_id=str(outfit.pk), action_flag=CHANGE).exists()
