@@ -94,6 +94,7 @@ def catalog_rows(keys: Iterable[int]) -> tuple[dict[int, CatalogFacts], dict[int
 
 _refs_lock = threading.Lock()
 _refs: dict[int, dict[int, Mapping[str, Any]]] = {}
+_REF_FIELDS = ("id", "external_id", "source")
 
 
 def outfit_refs(outfit_ids: Iterable[int]) -> dict[int, Mapping[str, Any]]:
@@ -104,7 +105,13 @@ def outfit_refs(outfit_ids: Iterable[int]) -> dict[int, Mapping[str, Any]]:
     with _refs_lock:
         refs = _refs.get(stamp)
         if refs is None:
-            refs = {row["id"]: row for row in LibraryOutfit.objects.values("id", "external_id", "source")}
+            refs = {row["id"]: row for row in LibraryOutfit.objects.values(*_REF_FIELDS)}
             _refs.clear()
             _refs[stamp] = refs
-    return {outfit: refs[outfit] for outfit in outfit_ids if outfit in refs}
+    wanted = set(outfit_ids)
+    unknown = wanted - refs.keys()
+    if unknown:  # added without a version bump (a bulk insert, Redis down): read them, once
+        found = {row["id"]: row for row in LibraryOutfit.objects.filter(id__in=unknown).values(*_REF_FIELDS)}
+        with _refs_lock:
+            refs.update(found)
+    return {outfit: refs[outfit] for outfit in wanted if outfit in refs}
