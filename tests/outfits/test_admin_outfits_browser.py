@@ -17,9 +17,6 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from outfits.models import LibraryItem, LibraryOutfit
-from tests.outfits import test_demo_page_browser
-
-browser = test_demo_page_browser.browser  # one Chromium set-up for the project's browser tests
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 

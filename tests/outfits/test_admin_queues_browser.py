@@ -17,7 +17,6 @@ from selenium.webdriver.support.ui import Select
 
 from outfits.editors import GROUP
 from outfits.models import LibraryOutfit
-from tests.outfits.test_demo_page_browser import browser  # noqa: F401 (the Chromium fixture)
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
@@ -31,7 +30,7 @@ def screenshots() -> Path:
 def test_an_editor_approves_a_pending_outfit_in_the_quality_queue(
     live_shop: None,
     live_server: Any,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
     screenshots: Path,
 ) -> None:
     editor = get_user_model().objects.create_user("curator", password="curate-it", is_staff=True)

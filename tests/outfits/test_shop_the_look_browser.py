@@ -18,7 +18,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from outfits import looks, tasks
 from outfits.models import LookRequest
 from tests.factories import flat_lay_photo, garment_photo
-from tests.outfits.test_demo_page_browser import browser  # noqa: F401  (the fixture)
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
@@ -41,7 +40,7 @@ def _status(driver: webdriver.Chrome) -> str:
 def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
     live_shop: None,
     live_server: Any,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -102,7 +101,7 @@ def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
 def test_a_photo_with_nothing_found_is_answered_kindly(
     live_shop: None,
     live_server: Any,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
     tmp_path: Path,
 ) -> None:
     blank = io.BytesIO()
@@ -120,7 +119,7 @@ def test_a_photo_with_nothing_found_is_answered_kindly(
 def test_a_corrupt_photo_is_refused_with_the_apis_message(
     live_shop: None,
     live_server: Any,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
     tmp_path: Path,
 ) -> None:
     photo = tmp_path / "broken.jpg"

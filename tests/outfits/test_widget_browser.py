@@ -4,7 +4,6 @@ passes axe-core, and leaves no row and no error on the shop's page when the API 
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 from django.conf import settings
 from django.http import Http404
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -23,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from outfits import suggestions
 from outfits.models import CatalogItem
+from tests.outfits.conftest import chromium
 
 AXE_JS = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -31,25 +30,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 @pytest.fixture
 def shop_browser() -> Iterator[webdriver.Chrome]:
     """A phone-sized headless Chromium that keeps the page's console (get_log("browser"))."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=412,915",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        options=options, service=Service(shutil.which("chromedriver") or "chromedriver")
-    )
-    driver.set_page_load_timeout(60)
+    driver = chromium(window="412,915", console=True)
     yield driver
     driver.quit()
 
