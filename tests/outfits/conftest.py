@@ -15,12 +15,12 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from outfits import categories, services
 from outfits.importers import import_mango
 from outfits.models import ApiKey, CatalogItem, LibraryItem
 from tests.factories import small_shop
+from tests.outfits.browser import chromium
 
 
 @pytest.fixture(scope="session")
@@ -126,32 +126,6 @@ def editor(editor_user: Any) -> APIClient:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
-
-
-def chromium(*, window: str = "1280,1600", console: bool = False) -> webdriver.Chrome:
-    """Debian's headless Chromium, driven by its chromedriver. The machine's network is closed: no
-    background calls home, no sandbox (root in CI). `console` keeps the page's log (get_log)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--window-size={window}",
-    ):
-        options.add_argument(flag)
-    if console:
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        options=options, service=Service(shutil.which("chromedriver") or "chromedriver")
-    )
-    driver.set_page_load_timeout(60)
-    return driver
 
 
 @pytest.fixture

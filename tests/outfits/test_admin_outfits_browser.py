@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from selenium import webdriver
@@ -17,8 +15,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from outfits.models import LibraryItem, LibraryOutfit
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+from tests.outfits.browser import screenshot
 
 
 def log_in(browser: webdriver.Chrome, live_server: Any) -> None:
@@ -45,7 +42,6 @@ def chosen_item(row: WebElement) -> int:
 def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
     live_shop: None, live_server: Any, browser: webdriver.Chrome
 ) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log_in(browser, live_server)
 
     browser.get(live_server.url + "/admin/outfits/libraryoutfit/")
@@ -56,7 +52,7 @@ def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
     # Cards sit side by side: the grid shows several outfits in one row of the screen.
     tops = {card.location["y"] for card in cards[:4]}
     assert len(tops) < 4, "cards are laid out as a grid, not one row each"
-    browser.save_screenshot(str(SCREENSHOTS / "admin-outfit-grid.png"))
+    screenshot(browser, "admin-outfit-grid")
 
     outfit = LibraryOutfit.objects.order_by("pk").first()
     assert outfit is not None
@@ -91,7 +87,7 @@ def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
     preview = (By.CSS_SELECTOR, "td.field-photo img.outfit-piece-photo")
     WebDriverWait(browser, 10).until(lambda _: new_row.find_elements(*preview))
     assert new_row.find_element(*preview).get_attribute("alt") == newcomer.external_id
-    browser.save_screenshot(str(SCREENSHOTS / "admin-outfit-builder.png"))
+    screenshot(browser, "admin-outfit-builder")
 
     browser.find_element(By.NAME, "_save").click()
     saved = (By.CSS_SELECTOR, ".messagelist .success")

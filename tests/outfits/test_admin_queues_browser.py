@@ -1,13 +1,10 @@
 """The quality queue's approve flow in a real browser (Debian's headless Chromium): an editor logs
-in, ticks a pending outfit, approves it; screenshots go to var/screenshots/."""
+in, ticks a pending outfit, approves it; screenshots saved (tests/outfits/browser.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
-from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -17,21 +14,13 @@ from selenium.webdriver.support.ui import Select
 
 from outfits.editors import GROUP
 from outfits.models import LibraryOutfit
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-@pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+from tests.outfits.browser import screenshot
 
 
 def test_an_editor_approves_a_pending_outfit_in_the_quality_queue(
     live_shop: None,
     live_server: Any,
     browser: webdriver.Chrome,
-    screenshots: Path,
 ) -> None:
     editor = get_user_model().objects.create_user("curator", password="curate-it", is_staff=True)
     editor.groups.add(Group.objects.get(name=GROUP))
@@ -48,7 +37,7 @@ def test_an_editor_approves_a_pending_outfit_in_the_quality_queue(
     pieces = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr figure img")
     assert pieces and all(browser.execute_script("return arguments[0].complete", p) for p in pieces)
     assert browser.execute_script("return arguments[0].naturalWidth", pieces[0]) > 0, "thumbnails load"
-    browser.save_screenshot(str(screenshots / "admin-quality-queue.png"))
+    screenshot(browser, "admin-quality-queue")
 
     browser.find_element(By.CSS_SELECTOR, f"input.action-select[value='{chosen.pk}']").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("approve")
@@ -57,7 +46,7 @@ def test_an_editor_approves_a_pending_outfit_in_the_quality_queue(
     message = browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
     assert message.startswith("1 outfits approved"), message
     assert len(browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")) == 2
-    browser.save_screenshot(str(screenshots / "admin-quality-queue-approved.png"))
+    screenshot(browser, "admin-quality-queue-approved")
     chosen.refresh_from_db()
     assert (chosen.status, chosen.reviewed_by) == (LibraryOutfit.Status.APPROVED, editor)
     entry = LogEntry.objects.get(object_id=str(chosen.pk))

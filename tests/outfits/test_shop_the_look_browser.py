@@ -1,5 +1,5 @@
 """The shop-the-look page in a real browser: a shopper's photo in, the garments found boxed on it,
-what completes the look around the one they choose. Screenshots go to var/screenshots/."""
+what completes the look around the one they choose. Screenshots saved (tests/outfits/browser.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -18,13 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from outfits import looks, tasks
 from outfits.models import LookRequest
 from tests.factories import flat_lay_photo, garment_photo
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-def _screenshot(driver: webdriver.Chrome, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+from tests.outfits.browser import screenshot
 
 
 def _upload(driver: webdriver.Chrome, url: str, photo: Path) -> None:
@@ -52,7 +45,7 @@ def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
     WebDriverWait(browser, 30).until(lambda d: "in the queue" in _status(d))
     assert browser.find_element(By.ID, "look-status").get_attribute("class") == "busy"
     assert "?look=" in browser.current_url
-    _screenshot(browser, "shop-the-look-waiting")
+    screenshot(browser, "shop-the-look-waiting")
 
     look = LookRequest.objects.get()
     done = looks.look_recommend(look_id=str(look.pk))  # the worker's turn
@@ -75,7 +68,7 @@ def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
         left, width = box.rect["x"], box.rect["width"]
         assert shown["x"] - 1 <= left and left + width <= shown["x"] + shown["width"] + 1
     assert browser.find_elements(By.CSS_SELECTOR, "#suggestion-slots a.suggestion")
-    _screenshot(browser, "shop-the-look-boxes")
+    screenshot(browser, "shop-the-look-boxes")
 
     # Choosing another garment from the keyboard shows what completes the look around it, with reasons.
     first_heading = browser.find_element(By.ID, "suggestions-heading").text
@@ -93,7 +86,7 @@ def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
     # A click on a box chooses too.
     boxes[0].click()
     assert choices[0].get_attribute("aria-pressed") == "true"
-    _screenshot(browser, "shop-the-look-chosen")
+    screenshot(browser, "shop-the-look-chosen")
     errors = [e for e in browser.get_log("browser") if e["source"] == "javascript"]
     assert not errors, errors
 
@@ -113,7 +106,7 @@ def test_a_photo_with_nothing_found_is_answered_kindly(
     assert "no garment" in _status(browser)  # the look's own reason
     assert not browser.find_elements(By.CSS_SELECTOR, ".garment-box, .garment-choice")
     assert browser.find_element(By.ID, "suggestions").get_attribute("hidden")
-    _screenshot(browser, "shop-the-look-nothing-found")
+    screenshot(browser, "shop-the-look-nothing-found")
 
 
 def test_a_corrupt_photo_is_refused_with_the_apis_message(
@@ -129,4 +122,4 @@ def test_a_corrupt_photo_is_refused_with_the_apis_message(
     assert browser.find_element(By.ID, "look-status").get_attribute("class") == "error"
     assert "truncated" in _status(browser).lower() or "photo" in _status(browser).lower()
     assert not LookRequest.objects.exists()
-    _screenshot(browser, "shop-the-look-corrupt")
+    screenshot(browser, "shop-the-look-corrupt")

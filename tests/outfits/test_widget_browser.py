@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import axe_selenium_python
 import pytest
-from django.conf import settings
 from django.http import Http404
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -21,10 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from outfits import suggestions
 from outfits.models import CatalogItem
-from tests.outfits.conftest import chromium
-
-AXE_JS = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+from tests.outfits.browser import axe_violations, chromium, screenshot
 
 
 @pytest.fixture
@@ -67,21 +61,6 @@ def _page_errors(browser: webdriver.Chrome, *, api_failures_expected: bool = Fal
     return entries
 
 
-def _axe_violations(browser: webdriver.Chrome) -> list[dict[str, Any]]:
-    browser.execute_script(AXE_JS.read_text())
-    result: Any = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then(r => done(r.violations),"
-        " e => done([{id: 'axe failed', impact: 'critical', help: String(e)}]));"
-    )
-    return [v for v in result if v.get("impact") in ("serious", "critical")]
-
-
-def _screenshot(browser: webdriver.Chrome, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / name))
-
-
 def test_widget_renders_a_row_per_slot_and_switches_slot_by_click_and_keyboard(
     live_shop: None, live_server: Any, shop_browser: webdriver.Chrome
 ) -> None:
@@ -104,7 +83,7 @@ def test_widget_renders_a_row_per_slot_and_switches_slot_by_click_and_keyboard(
     tip_id = link.get_attribute("aria-describedby")
     tip = _shadow(browser, host, f"#{tip_id}")[0]
     assert tip.get_attribute("role") == "tooltip" and tip.get_attribute("textContent")
-    _screenshot(browser, "widget-product-page.png")
+    screenshot(browser, "widget-product-page")
 
     first_slot = host.get_attribute("data-ctl-slot")
     tabs[1].click()
@@ -122,9 +101,9 @@ def test_widget_renders_a_row_per_slot_and_switches_slot_by_click_and_keyboard(
     tabs[-1].send_keys(Keys.HOME)
     assert tabs[0].get_attribute("aria-selected") == "true"
     assert [t.get_attribute("tabindex") for t in tabs] == ["0"] + ["-1"] * (len(tabs) - 1)
-    _screenshot(browser, "widget-keyboard.png")
+    screenshot(browser, "widget-keyboard")
 
-    assert _axe_violations(browser) == []
+    assert axe_violations(browser) == []
     assert _page_errors(browser) == []
 
 
