@@ -3,7 +3,8 @@ year (a new script is a new name), and under a stable loader name cached for fiv
 that pastes the stable tag picks up a new release within minutes without a build of its own.
 
 The script is committed as written (outfits/static/ctl/ctl-widget.js, framework-free, small enough
-gzipped that minifying would need a toolchain for little gain) and read once per process."""
+gzipped that minifying would need a toolchain for little gain) and read once per process. Both names
+answer gzipped to a browser that accepts it (Django's gzip_page; `Vary: Accept-Encoding`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 SOURCE = Path(__file__).resolve().parent / "static" / "ctl" / "ctl-widget.js"
@@ -49,6 +51,7 @@ def _script_response(script: WidgetScript, cache_control: str) -> HttpResponse:
     return response
 
 
+@gzip_page
 @require_GET
 def hashed(request: HttpRequest, digest: str) -> HttpResponse:
     script = widget_script()
@@ -58,10 +61,12 @@ def hashed(request: HttpRequest, digest: str) -> HttpResponse:
     return _script_response(script, IMMUTABLE)
 
 
+@gzip_page
 @require_GET
 def loader(request: HttpRequest) -> HttpResponse:
     script = widget_script()
-    if request.headers.get("If-None-Match") == f'"{script.digest}"':
+    # gzip_page marks the ETag weak (W/"..."): a browser revalidates with either form.
+    if request.headers.get("If-None-Match", "").removeprefix("W/") == f'"{script.digest}"':
         response = HttpResponse(status=304)
         response["Cache-Control"] = LOADER
         return response

@@ -106,6 +106,11 @@ def test_widget_renders_a_row_per_slot_and_switches_slot_by_click_and_keyboard(
     assert axe_violations(browser) == []
     assert _page_errors(browser) == []
 
+    # The same row on a desktop window: the README's picture of the widget.
+    browser.set_window_size(1280, 1100)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", host)
+    screenshot(browser, "widget-desktop")
+
 
 @pytest.mark.parametrize(
     "failure", [RuntimeError("index on fire"), Http404("no such item")], ids=["500", "404"]
