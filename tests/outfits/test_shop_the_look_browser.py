@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -41,13 +43,20 @@ def _found(driver: webdriver.Chrome) -> bool:
     return bool(driver.find_elements(By.CSS_SELECTOR, "#garments .garment-choice"))
 
 
-def test_the_page_uploads_with_the_storefronts_public_key_for_its_origin(
-    live_shop: None, live_server: Any, browser: webdriver.Chrome, tmp_path: Path
+def test_the_page_uploads_with_the_storefronts_public_key_even_for_a_signed_in_editor(
+    live_shop: None, live_server: Any, browser: webdriver.Chrome, tmp_path: Path, editor_user: Any
 ) -> None:
+    # An editor signed in to the admin: the page's calls carry the key, not the session (which would
+    # also want a CSRF token), so the look is the public key's.
+    signed_in = Client()
+    signed_in.force_login(editor_user)
+    browser.get(live_server.url + "/healthz")
+    session = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session})
     _upload(browser, live_server.url, _photo(tmp_path))
     WebDriverWait(browser, 60).until(_found)
     look = LookRequest.objects.get()
-    assert look.api_key is not None and look.api_key.kind == ApiKey.Kind.PUBLIC
+    assert look.user is None and look.api_key is not None and look.api_key.kind == ApiKey.Kind.PUBLIC
     assert look.api_key.allowed_origins == [live_server.url]
 
 
@@ -175,12 +184,18 @@ def test_a_look_whose_analysis_fails_is_said_kindly_and_another_photo_is_offered
     assert "Found" in _status(browser)
 
 
-def test_an_unreachable_api_is_said_and_the_upload_can_be_tried_again(
-    live_shop: None, live_server: Any, browser: webdriver.Chrome, tmp_path: Path
+def test_an_unreachable_api_is_said_and_the_shopper_can_try_again(
+    live_shop: None,
+    live_server: Any,
+    browser: webdriver.Chrome,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(tasks.look_recommend, "delay", lambda look_id: None)  # the test is the worker
     # The browser itself refuses the API's looks (as a dropped connection would): the fetch rejects.
     browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/v1/looks/*"]})
+    blocked = {"urls": ["*/api/v1/looks/*"]}
+    browser.execute_cdp_cmd("Network.setBlockedURLs", blocked)
     _upload(browser, live_server.url, _photo(tmp_path))
     WebDriverWait(browser, 30).until(lambda d: "couldn't reach the shop" in _status(d))
     assert browser.find_element(By.ID, "look-status").get_attribute("class") == "error"
@@ -188,10 +203,20 @@ def test_an_unreachable_api_is_said_and_the_upload_can_be_tried_again(
     assert not LookRequest.objects.exists()
     screenshot(browser, "shop-the-look-unreachable")
 
+    # Back on line, the same photo goes up; then the line drops while the page waits for the job.
     browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
     retry = browser.find_element(By.ID, "look-action")
     assert retry.text == "Try again"
     retry.click()
+    WebDriverWait(browser, 30).until(lambda d: "in the queue" in _status(d))
+    browser.execute_cdp_cmd("Network.setBlockedURLs", blocked)
+    WebDriverWait(browser, 30).until(lambda d: "lost touch with the shop" in _status(d))
+    assert browser.find_element(By.ID, "look-status").get_attribute("class") == "error"
+
+    done = looks.look_recommend(look_id=str(LookRequest.objects.get().pk))
+    assert done is not None and done.status == "done"
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    browser.find_element(By.ID, "look-action").click()
     WebDriverWait(browser, 60).until(_found)
     assert LookRequest.objects.count() == 1
 

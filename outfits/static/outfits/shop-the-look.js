@@ -85,7 +85,7 @@
     const wait = secondsToWait(response);
     if (response.status === 429) {
       const n = wait || 60;
-      say("Lots of photos are coming in just now: try again in " + n + " second" + (n === 1 ? "" : "s") + ".",
+      say("Too many photos in a short while: please try again in " + n + " second" + (n === 1 ? "" : "s") + ".",
         { error: true, action: tryAgain(again, n) });
     } else if (response.status >= 500) {
       say("The shop isn't answering right now (error " + response.status + "): please try again" +
