@@ -30,12 +30,6 @@ if settings.CTL_DEMO_PAGE:
         path("demo/shop/", demo_storefront.shop, name="demo-shop"),
         path("demo/shop/<str:external_id>/", demo_storefront.product, name="demo-shop-product"),
         path("shop-the-look/", demo_views.shop_the_look, name="shop-the-look"),
-        path("shop-the-look/looks/", demo_views.ShopTheLookCreate.as_view(), name="shop-the-look-create"),
-        path(
-            "shop-the-look/looks/<uuid:pk>/",
-            demo_views.ShopTheLookDetail.as_view(),
-            name="shop-the-look-detail",
-        ),
     ]
 
 if settings.CTL_SERVE_MEDIA:

@@ -30,6 +30,11 @@ def storefront_key(origin: str) -> str:
         return raw
 
 
+def page_key(request: HttpRequest) -> str:
+    """The public key for the origin this page is served from (the demo's pages call the API from it)."""
+    return storefront_key(f"{request.scheme}://{request.get_host()}")
+
+
 def shop(request: HttpRequest) -> HttpResponse:
     items = CatalogItem.objects.select_related("category").filter(in_stock=True).order_by("id")[:24]
     return render(request, "outfits/demo_shop.html", {"items": items})
@@ -40,6 +45,6 @@ def product(request: HttpRequest, external_id: str) -> HttpResponse:
     context = {
         "item": item,
         "widget_src": widget.widget_url(),
-        "widget_key": storefront_key(f"{request.scheme}://{request.get_host()}"),
+        "widget_key": page_key(request),
     }
     return render(request, "outfits/demo_shop_product.html", context)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from drf_spectacular.utils import extend_schema
-from rest_framework import parsers, status
-from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from recsys.rank.complete import Method
 
-from . import looks, selectors, suggestions
-from .api.auth import LookUploadThrottle
-from .api.serializers import LookCreateSerializer
-from .api.views import look_payload
-from .models import CatalogItem, LibraryOutfit, LookRequest, Slot
+from . import demo_storefront, selectors, suggestions
+from .models import CatalogItem, LibraryOutfit, Slot
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -88,37 +78,7 @@ def item(request: HttpRequest, external_id: str) -> HttpResponse:
 def shop_the_look(request: HttpRequest) -> HttpResponse:
     """The shop-the-look page: a shopper uploads a photo, sees the garments found boxed on it and,
     for the one they choose, what completes the look. The page is drawn by its script
-    (outfits/static/outfits/shop-the-look.js) from the look's JSON, polled while the job runs."""
-    return render(request, "outfits/shop_the_look.html")
-
-
-def _demo_looks() -> QuerySet[LookRequest]:
-    # Only the demo's own looks (made by no storefront key or editor): a look belongs to who made it.
-    return LookRequest.objects.filter(api_key=None, user=None)
-
-
-class ShopTheLookCreate(APIView):
-    """The page's upload: the API's look (POST /api/v1/looks/: 202 and the look's JSON, 400 with the
-    photo's fault) for a shopper without a key. The look is the demo's, read back by `ShopTheLookDetail`."""
-
-    permission_classes = [AllowAny]
-    throttle_classes = [LookUploadThrottle]
-    parser_classes = [parsers.MultiPartParser]
-
-    @extend_schema(exclude=True)  # the demo's, not the API's: the API documents POST /api/v1/looks/
-    def post(self, request: Request) -> Response:
-        form = LookCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        look = looks.look_create(photo=form.validated_data["photo"].read())
-        look.refresh_from_db()  # the embedded default (Celery eager) has already finished it
-        return Response(look_payload(request, look), status=status.HTTP_202_ACCEPTED)
-
-
-class ShopTheLookDetail(APIView):
-    """The page's poll: the look's JSON as GET /api/v1/looks/{id}/ answers it, for the demo's looks."""
-
-    permission_classes = [AllowAny]
-
-    @extend_schema(exclude=True)
-    def get(self, request: Request, pk: str) -> Response:
-        return Response(look_payload(request, get_object_or_404(_demo_looks(), pk=pk)))
+    (outfits/static/outfits/shop-the-look.js) from the look's JSON, polled while the job runs. The
+    script calls the API (POST /api/v1/looks/, GET /api/v1/looks/{id}/) as a shop's page would, with
+    the demo storefront's public key for this page's origin: the look is that key's."""
+    return render(request, "outfits/shop_the_look.html", {"api_key": demo_storefront.page_key(request)})

@@ -14,6 +14,7 @@
   const suggestionsPanel = document.getElementById("suggestions");
   const suggestionsHeading = document.getElementById("suggestions-heading");
   const suggestionSlots = document.getElementById("suggestion-slots");
+  const submit = form.querySelector("button[type=submit]");
   const pollUrl = (id) => form.dataset.poll.replace("00000000-0000-0000-0000-000000000000", id);
   const itemUrl = (id) => form.dataset.item.replace("ITEM", encodeURIComponent(id));
   const POLL_MS = 1500;
@@ -30,12 +31,29 @@
     const o = opts || {};
     statusLine.textContent = message;
     statusLine.className = o.busy ? "busy" : o.error ? "error" : o.kind ? "look-kind" : "";
-    if (o.retry) {
-      const again = el("button", { type: "button", id: "look-retry" }, "Try again");
-      again.addEventListener("click", o.retry);
-      statusLine.append(" ", again);
+    submit.disabled = Boolean(o.busy);
+    if (o.action) {
+      const button = el("button", { type: "button", id: "look-action" }, o.action.label);
+      button.addEventListener("click", o.action.run);
+      if (o.action.after) {  // not before the API would take it (Retry-After)
+        button.disabled = true;
+        setTimeout(() => { button.disabled = false; }, o.action.after * 1000);
+      }
+      statusLine.append(" ", button);
     }
   }
+
+  const tryAgain = (run, after) => ({ label: "Try again", run, after });
+  const anotherPhoto = {
+    label: "Choose another photo",
+    run: () => {
+      clearLook();
+      form.reset();
+      history.replaceState(null, "", location.pathname);
+      say("");
+      input.focus();
+    },
+  };
 
   // The API's error body: {"detail": "...", "errors": {"photo": ["..."]}}; the photo's own words first.
   function errorMessage(body, fallback) {
@@ -44,31 +62,57 @@
     return (body && body.detail) || fallback;
   }
 
+  function secondsToWait(response) {
+    const seconds = Math.ceil(Number(response.headers.get("Retry-After")));
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+  }
+
   async function readJson(response) {
     try { return await response.json(); } catch (e) { return null; }
+  }
+
+  // Every call goes to the API with the page's public key, never the session's cookies: the look is
+  // the storefront key's, and no CSRF token is needed.
+  async function callApi(url, init) {
+    const response = await fetch(url, Object.assign({
+      credentials: "omit", cache: "no-store", headers: { "X-Api-Key": form.dataset.key, Accept: "application/json" },
+    }, init));
+    return { response, body: await readJson(response) };
+  }
+
+  // An answer the page cannot use, in the shopper's words: what went wrong and what they can do.
+  function sayRefused(response, body, again) {
+    const wait = secondsToWait(response);
+    if (response.status === 429) {
+      const n = wait || 60;
+      say("Too many photos in a short while: please try again in " + n + " second" + (n === 1 ? "" : "s") + ".",
+        { error: true, action: tryAgain(again, n) });
+    } else if (response.status >= 500) {
+      say("The shop isn't answering right now (error " + response.status + "): please try again" +
+        (wait ? " in " + wait + " seconds." : " in a moment."), { error: true, action: tryAgain(again, wait) });
+    } else if (response.status === 400) {
+      say(errorMessage(body, "This photo can't be used."), { error: true });
+    } else if (response.status === 404) {
+      say("This look is no longer here: upload your photo again.", { error: true, action: anotherPhoto });
+    } else {
+      say(errorMessage(body, "The shop refused the request (error " + response.status + ")."), { error: true });
+    }
   }
 
   async function upload() {
     if (!input.files.length) { say("Choose a photo first.", { error: true }); return; }
     clearLook();
     say("Uploading your photo…", { busy: true });
-    const body = new FormData(form);
-    let response;
+    let answer;
     try {
-      response = await fetch(form.action, {
-        method: "POST", body, credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") || "" },
-      });
+      answer = await callApi(form.action, { method: "POST", body: new FormData(form) });
     } catch (e) {
-      say("We couldn't reach the shop to upload your photo. Check your connection.", { error: true, retry: upload });
+      say("We couldn't reach the shop to upload your photo: check your connection and try again.",
+        { error: true, action: tryAgain(upload) });
       return;
     }
-    const look = await readJson(response);
-    if (response.status !== 202 || !look) {
-      const retry = response.status >= 500 || response.status === 429 ? upload : undefined;
-      say(errorMessage(look, "The upload failed (" + response.status + ")."), { error: true, retry });
-      return;
-    }
+    const { response, body: look } = answer;
+    if (response.status !== 202 || !look) { sayRefused(response, look, upload); return; }
     history.replaceState(null, "", "?look=" + encodeURIComponent(look.id));
     follow(look);
   }
@@ -78,26 +122,27 @@
       say(look.status === "pending" ? "Your photo is in the queue…" : "Looking for garments in your photo…", { busy: true });
       setTimeout(() => poll(look.id), POLL_MS);
     } else if (look.status === "failed") {
+      // The look's error is written for the shop's staff (the worker's reason), not for the shopper.
       showPhoto(look, []);
-      say("We couldn't read this photo: " + (look.error || "the analysis failed") + ".", { error: true });
+      lookPanel.querySelector(".look-garments-column").hidden = true;
+      say("Sorry, we couldn't read this photo. Please try another one.", { error: true, action: anotherPhoto });
     } else {
       show(look);
     }
   }
 
   async function poll(id) {
-    let response;
+    const again = () => { say("Checking on your photo…", { busy: true }); poll(id); };
+    let answer;
     try {
-      response = await fetch(pollUrl(id), { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      answer = await callApi(pollUrl(id));
     } catch (e) {
-      say("We lost touch with the shop while your photo was read.", { error: true, retry: () => poll(id) });
+      say("We lost touch with the shop while your photo was read: check your connection and try again.",
+        { error: true, action: tryAgain(again) });
       return;
     }
-    const look = await readJson(response);
-    if (!response.ok || !look) {
-      say(errorMessage(look, "The look could not be read (" + response.status + ")."), { error: true, retry: () => poll(id) });
-      return;
-    }
+    const { response, body: look } = answer;
+    if (!response.ok || !look) { sayRefused(response, look, again); return; }
     follow(look);
   }
 
@@ -133,7 +178,8 @@
     garments.forEach((garment) => {
       if (!garment.box) return;
       const [x0, y0, x1, y1] = garment.box;
-      const box = el("button", { type: "button", class: "garment-box", "aria-label": garmentName(garment),
+      const box = el("button", { type: "button", class: y0 / h < 0.08 ? "garment-box name-below" : "garment-box",
+        "aria-label": garmentName(garment),
         "aria-pressed": "false", "data-position": String(garment.position) });
       box.style.left = (100 * x0 / w) + "%";
       box.style.top = (100 * y0 / h) + "%";
