@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from . import widget
 from .models import ApiKey, CatalogItem
 
-KEY_NAME = "demo storefront widget"
+KEY_NAME = "demo storefront pages"  # the widget on product pages and shop the look
 _key_lock = threading.Lock()
 _raw_keys: dict[str, str] = {}  # origin: raw key
 
