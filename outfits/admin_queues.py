@@ -35,7 +35,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .admin import AuthenticatedHttpRequest
+    from .admin_base import AuthenticatedHttpRequest
 
 
 def _thumb(url: str, size: int = 72, title: str = "") -> str:

@@ -1,0 +1,24 @@
+"""What the admin's modules share: photo thumbnails and the request type admin actions get."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    class AuthenticatedHttpRequest(HttpRequest):
+        """What admin actions get: the admin site lets in logged-in staff only (django-stubs' pattern)."""
+
+        user: User
+
+
+def thumbnail(image: Any, size: int = 72) -> str:
+    return thumbnail_at(image.url, size) if image else "—"
+
+
+def thumbnail_at(url: str, size: int = 72) -> str:
+    return format_html('<img src="{}" style="height:{}px;background:#f2f2f2" loading="lazy">', url, size)
