@@ -3,6 +3,7 @@ category or dismiss it, per row or in bulk, each decision in the admin log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -87,7 +88,24 @@ class CategoryReviewAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> tuple[Any, ...]:
         shown = tuple(super().get_list_display(request))
-        return shown if self.has_change_permission(request) else tuple(f for f in shown if f != "decide")
+        if not self.has_change_permission(request):
+            return tuple(f for f in shown if f != "decide")
+        # The buttons depend on who asks; a display callable gets the row only, so this request's
+        # column is a closure over its rights (never self.request: one admin serves all threads).
+        return tuple(self._decide_column(request) if f == "decide" else f for f in shown)
+
+    def _decide_column(self, request: HttpRequest) -> Callable[[CategoryReview], str]:
+        """The buttons column for one request by staff who may change reviews: Dismiss on open
+        reviews, Accept only where they may also change the garment's model (as _decide checks)."""
+        garments = ("catalogitem", "libraryitem")
+        may_recategorise = {model: request.user.has_perm(f"outfits.change_{model}") for model in garments}
+
+        @admin.display(description="review")
+        def decide(obj: CategoryReview) -> str:
+            may_accept = may_recategorise["catalogitem" if obj.catalog_item_id else "libraryitem"]
+            return self.decide(obj, may_accept=may_accept, may_dismiss=True)
+
+        return decide
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -123,11 +141,14 @@ class CategoryReviewAdmin(admin.ModelAdmin):
         return f"{obj.confidence:.3f}"
 
     @admin.display(description="review")
-    def decide(self, obj: CategoryReview) -> str:
+    def decide(self, obj: CategoryReview, *, may_accept: bool = False, may_dismiss: bool = False) -> str:
+        """A row's buttons; none unless the caller says the user may (get_list_display does)."""
         # The changelist is one <form> already (it carries the CSRF token) and forms cannot nest, so
         # each button posts that form to its own review's view instead.
-        choices = [("accept", "Accept")] if obj.status != CategoryReview.Status.ACCEPTED else []
-        if obj.status == CategoryReview.Status.OPEN:
+        choices = []
+        if may_accept and obj.status != CategoryReview.Status.ACCEPTED:
+            choices.append(("accept", "Accept"))
+        if may_dismiss and obj.status == CategoryReview.Status.OPEN:
             choices.append(("dismiss", "Dismiss"))
         return (
             format_html_join(
