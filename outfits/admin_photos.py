@@ -3,10 +3,12 @@ found and the photo's problems, keep one despite them, analyse again."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -16,10 +18,10 @@ from django.utils.html import format_html, format_html_join
 
 from vision.images import ImageRejected
 
-from . import outfit_photos, selectors, services
+from . import outfit_photos, services
 from .admin_base import thumbnail
 from .forms import OutfitPhotoUploadForm
-from .models import OutfitPhoto
+from .models import OutfitPhoto, QualityVerdict
 
 if TYPE_CHECKING:
     from .admin_base import AuthenticatedHttpRequest
@@ -94,33 +96,35 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.outfit)
 
     def save_model(self, request: HttpRequest, obj: OutfitPhoto, form: Any, change: bool) -> None:
+        if "quality_override" in form.changed_data:
+            # Through the service, like the action: it works the outfit's verdict out again. The
+            # change view logs the change itself.
+            services.outfit_photos_override_quality(photo_ids=[obj.pk], verdict=obj.quality_override)
         super().save_model(request, obj, form, change)
-        if obj.outfit_id is not None and "quality_override" in form.changed_data:
-            self._refresh([obj.outfit_id])
-
-    def _refresh(self, outfit_ids: list[int]) -> None:
-        spec = selectors.newest_model_spec()
-        if spec is not None:
-            services.library_outfits_refresh_quality(outfit_ids=outfit_ids, model_spec=spec)
-            services.library_changed()
 
     @admin.action(description="Keep in the library despite the photo's problems", permissions=["change"])
     def keep_despite_problems(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[OutfitPhoto]
     ) -> None:
-        changed = queryset.exclude(quality_override="keep").update(quality_override="keep")
-        self._refresh([pk for pk in queryset.values_list("outfit_id", flat=True) if pk is not None])
+        photos = list(queryset)
+        changed = services.outfit_photos_override_quality(
+            photo_ids=[photo.pk for photo in photos], verdict=QualityVerdict.KEEP
+        )
+        for photo in photos:
+            self.log_change(request, photo, "Kept in the library despite the photo's problems")
         self.message_user(request, f"{changed} photos kept despite their problems.", messages.SUCCESS)
 
     @admin.action(description="Analyse again (queued)", permissions=["change"])
     def reanalyse(self, request: AuthenticatedHttpRequest, queryset: QuerySet[OutfitPhoto]) -> None:
         from . import tasks
 
-        ids = list(queryset.values_list("pk", flat=True))
-        OutfitPhoto.objects.filter(pk__in=ids).update(status=OutfitPhoto.Status.PENDING)
-        for pk in ids:
-            tasks.outfit_photo_analyze.delay(pk)
-        self.message_user(request, f"{len(ids)} photos queued for analysis.", messages.SUCCESS)
+        photos = list(queryset)
+        OutfitPhoto.objects.filter(pk__in=[p.pk for p in photos]).update(status=OutfitPhoto.Status.PENDING)
+        for photo in photos:
+            # After commit: a worker must find the row pending (outfits.jobs claims it).
+            transaction.on_commit(partial(tasks.outfit_photo_analyze.delay, photo.pk))
+            self.log_change(request, photo, "Analysis queued again")
+        self.message_user(request, f"{len(photos)} photos queued for analysis.", messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:
         upload = self.admin_site.admin_view(self.upload_view)
