@@ -15,7 +15,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import ForeignKey, Prefetch, QuerySet
-from django.forms import Media, ModelChoiceField
+from django.forms import BaseInlineFormSet, Media, ModelChoiceField
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
@@ -172,6 +172,19 @@ class PieceSearchSelect(AutocompleteSelect):
         return super().media + Media(js=["outfits/admin/outfit_builder.js"])
 
 
+class PiecesFormSet(BaseInlineFormSet):
+    """The builder's rows with their inputs named for screen readers: a tabular inline puts them
+    under column headings, which label nothing (axe: "form elements must have labels")."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        membership = form.instance
+        piece = f"piece {membership.item.external_id}" if membership.item_id else "this piece"
+        for name, label in (("position", f"Position of {piece}"), ("DELETE", f"Delete {piece}")):
+            if name in form.fields:
+                form.fields[name].widget.attrs["aria-label"] = label
+
+
 class OutfitBuilderInline(admin.TabularInline):
     """An outfit's pieces in order, with their photos: add one by searching the library (Django's
     autocomplete over LibraryItemAdmin.search_fields, a photo per result: PieceSearchView), move by
@@ -179,6 +192,7 @@ class OutfitBuilderInline(admin.TabularInline):
     outfit_builder.js keeps `position` in the order shown."""
 
     model = LibraryOutfitItem
+    formset = PiecesFormSet
     extra = 0
     autocomplete_fields = ("item",)
     readonly_fields = ("photo", "slot", "quality")
