@@ -64,11 +64,11 @@ class GarmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def thumb(self, obj: Any) -> str:
-        return thumbnail(obj.image)
+        return thumbnail(obj.image, alt=obj.external_id)
 
     @admin.display(description="photo")
     def preview(self, obj: Any) -> str:
-        return thumbnail(obj.image, 280)
+        return thumbnail(obj.image, 280, alt=obj.external_id)
 
     @admin.display(description="slot", ordering="category__slot")
     def slot(self, obj: Any) -> str:
@@ -132,8 +132,8 @@ class LibraryOutfitAdmin(OutfitGridMixin, admin.ModelAdmin):
     def pieces(self, obj: LibraryOutfit) -> str:
         return format_html_join(
             "",
-            '<img src="{}" style="height:56px;margin-right:2px;background:#f2f2f2" loading="lazy">',
-            ((item.image.url,) for item in obj.items.all()),
+            '<img src="{}" alt="{}" style="height:56px;margin-right:2px;background:#f2f2f2" loading="lazy">',
+            ((item.image.url, item.external_id) for item in obj.items.all()),
         )
 
     def _review(
@@ -232,7 +232,7 @@ class LookRequestAdmin(admin.ModelAdmin):
     @admin.display(description="photo")
     def photo(self, obj: LookRequest) -> str:
         url = look_photos.photo_url(obj)
-        return thumbnail_at(url) if url else "—"
+        return thumbnail_at(url, alt=f"photo of look request {obj.pk}") if url else "—"
 
 
 @admin.register(ApiKey)

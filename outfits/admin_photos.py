@@ -58,11 +58,11 @@ class OutfitPhotoAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def thumb(self, obj: OutfitPhoto) -> str:
-        return thumbnail(obj.image)
+        return thumbnail(obj.image, alt=obj.filename or "outfit photo")
 
     @admin.display(description="photo")
     def preview(self, obj: OutfitPhoto) -> str:
-        return thumbnail(obj.image, 360)
+        return thumbnail(obj.image, 360, alt=obj.filename or "outfit photo")
 
     @admin.display(description="garments found")
     def found(self, obj: OutfitPhoto) -> str:

@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 
 def _thumb(url: str, size: int = 72, title: str = "") -> str:
     return format_html(
-        '<img src="{}" title="{}" style="height:{}px;margin-right:2px;background:#f2f2f2" loading="lazy">',
+        '<img src="{}" alt="{}" title="{}" style="height:{}px;margin-right:2px;background:#f2f2f2"'
+        ' loading="lazy">',
         url,
+        title,
         title,
         size,
     )

@@ -112,11 +112,11 @@ class CategoryReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def thumb(self, obj: CategoryReview) -> str:
-        return thumbnail(obj.garment.image)
+        return thumbnail(obj.garment.image, alt=obj.garment.external_id)
 
     @admin.display(description="photo")
     def preview(self, obj: CategoryReview) -> str:
-        return thumbnail(obj.garment.image, 280)
+        return thumbnail(obj.garment.image, 280, alt=obj.garment.external_id)
 
     @admin.display(description="external id")
     def external_id(self, obj: CategoryReview) -> str:

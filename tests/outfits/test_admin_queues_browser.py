@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from outfits.editors import GROUP
 from outfits.models import LibraryOutfit
@@ -47,7 +48,9 @@ def test_an_editor_approves_a_pending_outfit_in_the_quality_queue_and_sees_the_i
     Select(browser.find_element(By.NAME, "action")).select_by_value("approve")
     browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
 
-    message = browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
+    # The approval queues an index build, run in the request (eager Celery): wait for the answer.
+    success = (By.CSS_SELECTOR, "ul.messagelist li.success")
+    message = WebDriverWait(browser, 60).until(ec.presence_of_element_located(success)).text
     assert message.startswith("1 outfits approved"), message
     assert len(browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")) == 2
     screenshot(browser, "admin-quality-queue-approved")
