@@ -8,11 +8,16 @@ checks the change permission and writes the admin log like any change)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Prefetch, QuerySet
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.db.models import ForeignKey, Prefetch, QuerySet
+from django.forms import BaseInlineFormSet, Media, ModelChoiceField
 from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 
@@ -100,10 +105,17 @@ class OutfitGridMixin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         preview = self.admin_site.admin_view(self.piece_preview_view)
+        search = self.admin_site.admin_view(self.piece_search_view)
         return [
             path("pieces/<int:item_id>/preview/", preview, name="outfits_libraryoutfit_piece_preview"),
+            path("pieces/search/", search, name="outfits_libraryoutfit_piece_search"),
             *super().get_urls(),
         ]
+
+    def piece_search_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The builder's search for pieces: Django's autocomplete (its checks, LibraryItemAdmin's
+        search fields and paging), each result with its photo and slot."""
+        return PieceSearchView.as_view(admin_site=self.admin_site)(request)
 
     def piece_preview_view(self, request: HttpRequest, item_id: int) -> JsonResponse:
         """A library item's photo, slot and quality for the builder's row of a piece just picked
@@ -127,12 +139,60 @@ class OutfitGridMixin(admin.ModelAdmin):
         )
 
 
+class PieceSearchView(AutocompleteJsonView):
+    """Django's autocomplete answer, plus each library item's photo and slot for the result list."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().select_related("category")
+
+    def serialize_result(self, obj: Any, to_field_name: str) -> dict[str, Any]:
+        return {
+            **super().serialize_result(obj, to_field_name),
+            "image": obj.image.url if obj.image else "",
+            "slot": f"{obj.category.slot} · {obj.category.name}",
+        }
+
+
+class PieceSearchSelect(AutocompleteSelect):
+    """Django's autocomplete select asking PieceSearchView. Its class is `piece-search`, not
+    `admin-autocomplete`: outfit_builder.js starts its select2 (with thumbnails in the results)
+    where Django's autocomplete.js would start a plain one."""
+
+    url_name = "%s:outfits_libraryoutfit_piece_search"
+
+    def build_attrs(self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None) -> Any:
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs["class"] = " ".join(
+            "piece-search" if name == "admin-autocomplete" else name for name in attrs["class"].split()
+        )
+        return attrs
+
+    @property
+    def media(self) -> Any:
+        return super().media + Media(js=["outfits/admin/outfit_builder.js"])
+
+
+class PiecesFormSet(BaseInlineFormSet):
+    """The builder's rows with their inputs named for screen readers: a tabular inline puts them
+    under column headings, which label nothing (axe: "form elements must have labels")."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        membership = form.instance
+        piece = f"piece {membership.item.external_id}" if membership.item_id else "this piece"
+        for name, label in (("position", f"Position of {piece}"), ("DELETE", f"Delete {piece}")):
+            if name in form.fields:
+                form.fields[name].widget.attrs["aria-label"] = label
+
+
 class OutfitBuilderInline(admin.TabularInline):
     """An outfit's pieces in order, with their photos: add one by searching the library (Django's
-    autocomplete over LibraryItemAdmin.search_fields), move with ↑/↓ (buttons: keyboard-reachable),
-    remove with the delete box. outfit_builder.js keeps `position` in the order shown."""
+    autocomplete over LibraryItemAdmin.search_fields, a photo per result: PieceSearchView), move by
+    dragging or with ↑/↓ (buttons: keyboard-reachable), remove with the delete box.
+    outfit_builder.js keeps `position` in the order shown."""
 
     model = LibraryOutfitItem
+    formset = PiecesFormSet
     extra = 0
     autocomplete_fields = ("item",)
     readonly_fields = ("photo", "slot", "quality")
@@ -140,7 +200,7 @@ class OutfitBuilderInline(admin.TabularInline):
     ordering = ("position", "pk")
     classes = ("outfit-builder",)
     verbose_name = "piece"
-    verbose_name_plural = "pieces (search to add, ↑/↓ to reorder, tick delete to remove)"
+    verbose_name_plural = "pieces (search to add, drag or ↑/↓ to reorder, tick delete to remove)"
 
     class Media:
         js = ("outfits/admin/outfit_builder.js",)
@@ -148,6 +208,13 @@ class OutfitBuilderInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryOutfitItem]:
         return super().get_queryset(request).select_related("item__category")
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if db_field.name == "item":
+            kwargs["widget"] = PieceSearchSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="photo")
     def photo(self, obj: LibraryOutfitItem) -> str:

@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from . import fresh_items, selectors, services
+from .admin_base import index_rebuild
 from .models import (
     ImageAnalysis,
     IndexBuild,
@@ -35,13 +36,15 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .admin import AuthenticatedHttpRequest
+    from .admin_base import AuthenticatedHttpRequest
 
 
 def _thumb(url: str, size: int = 72, title: str = "") -> str:
     return format_html(
-        '<img src="{}" title="{}" style="height:{}px;margin-right:2px;background:#f2f2f2" loading="lazy">',
+        '<img src="{}" alt="{}" title="{}" style="height:{}px;margin-right:2px;background:#f2f2f2"'
+        ' loading="lazy">',
         url,
+        title,
         title,
         size,
     )
@@ -251,9 +254,5 @@ class IndexStatusAdmin(ConcretePermissions, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.can_rebuild(request):
             raise PermissionDenied
-        build = services.index_build_request(requested_by=request.user)
-        self.log_addition(
-            request, IndexBuild.objects.get(pk=build.pk), "Rebuild requested on the index status page"
-        )
-        self.message_user(request, f"Index build {build.build_id} queued.", messages.SUCCESS)
+        index_rebuild(self, request, "on the index status page")
         return HttpResponseRedirect(reverse("admin:outfits_indexstatus_changelist"))

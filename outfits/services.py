@@ -256,6 +256,29 @@ def library_outfits_override_quality(*, outfit_ids: Sequence[int], verdict: str)
     )
     LibraryItem.objects.filter(pk__in=item_ids).update(quality_override=verdict)
     OutfitPhoto.objects.filter(outfit_id__in=ids).update(quality_override=verdict)
+    return _outfits_quality_again(before)
+
+
+@transaction.atomic
+def outfit_photos_override_quality(*, photo_ids: Sequence[int], verdict: str) -> int:
+    """An editor's word on outfit photos' quality as outfits ("keep": fit despite its problems, ""
+    to let the filter decide again). The outfits read from them get their verdicts worked out again;
+    a changed verdict queues an index build (library_changed). Idempotent. Returns how many photos
+    changed."""
+    if verdict not in {"", *QualityVerdict.values}:
+        raise ValueError(f"unknown quality verdict {verdict!r}")
+    photos = OutfitPhoto.objects.filter(pk__in=list(photo_ids))
+    outfit_ids = [pk for pk in photos.values_list("outfit_id", flat=True) if pk is not None]
+    before = dict(LibraryOutfit.objects.filter(pk__in=outfit_ids).values_list("pk", "quality_verdict"))
+    changed = photos.exclude(quality_override=verdict).update(quality_override=verdict)
+    _outfits_quality_again(before)
+    return changed
+
+
+def _outfits_quality_again(before: dict[int, str]) -> int:
+    """Work out the verdicts of outfits (pk: verdict before an override) under the newest model;
+    queue an index build if any changed. Returns how many changed."""
+    ids = list(before)
     spec = selectors.newest_model_spec()
     if spec is not None:
         library_outfits_refresh_quality(outfit_ids=ids, model_spec=spec)

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.utils.html import escape
 
 from outfits import services
+from outfits.editors import GROUP
 from outfits.models import CategoryReview
 from tests.outfits.mislabel import mislabel
 
@@ -110,3 +111,26 @@ def test_staff_without_the_change_permission_is_refused(review: CategoryReview) 
     assert review.status == CategoryReview.Status.OPEN
     assert review.garment.category_id == review.stated_id
     assert not LogEntry.objects.filter(object_id=str(review.pk)).exists()
+
+
+def test_accept_buttons_show_only_where_the_user_may_recategorise_the_garment(
+    review: CategoryReview,
+) -> None:
+    library_item, _, _ = mislabel("library")
+    services.category_reviews_refresh()
+    on_library = CategoryReview.objects.get(library_item=library_item, status=CategoryReview.Status.OPEN)
+    accept, dismiss = f'formaction="{QUEUE}{review.pk}/accept/"', f'formaction="{QUEUE}{review.pk}/dismiss/"'
+    # An editor may change reviews and library items, but only view catalog items.
+    editor = get_user_model().objects.create_user("curator", password="x", is_staff=True)
+    editor.groups.add(Group.objects.get(name=GROUP))
+    page = logged_in(editor).get(QUEUE).content.decode()
+    assert dismiss in page and accept not in page
+    assert f'formaction="{QUEUE}{on_library.pk}/accept/"' in page
+    # Staff who may also change catalog items get the catalog review's Accept.
+    staff = get_user_model().objects.create_user("cataloguer", password="x", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_categoryreview", "change_catalogitem"])
+    )
+    page = logged_in(staff).get(QUEUE).content.decode()
+    assert accept in page and dismiss in page
+    assert f'formaction="{QUEUE}{on_library.pk}/accept/"' not in page

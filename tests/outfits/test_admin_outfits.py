@@ -112,15 +112,27 @@ def test_the_builder_shows_photos_and_reorder_buttons_script(editor_client: Clie
         assert f'class="outfit-piece-photo" src="{item.image.url}"' in page
 
 
-def test_the_builder_searches_library_items_by_slot(editor_client: Client) -> None:
-    answer = editor_client.get(
-        "/admin/autocomplete/",
-        {"app_label": "outfits", "model_name": "libraryoutfititem", "field_name": "item", "term": "shoes"},
-    )
-    found = {int(row["id"]) for row in json.loads(answer.content)["results"]}
-    assert found and found <= set(
-        LibraryItem.objects.filter(category__slot="shoes").values_list("pk", flat=True)
-    )
+def test_the_builder_searches_library_items_by_slot_with_their_photos(editor_client: Client) -> None:
+    outfit = LibraryOutfit.objects.first()
+    assert outfit is not None
+    page = editor_client.get(f"{CHANGELIST}{outfit.pk}/change/").content.decode()
+    # Started by outfit_builder.js (with photos), not by Django's autocomplete.js.
+    assert f'data-ajax--url="{CHANGELIST}pieces/search/"' in page and 'class="piece-search"' in page
+    assert 'class="admin-autocomplete"' not in page
+    query = {"app_label": "outfits", "model_name": "libraryoutfititem", "field_name": "item", "term": "shoes"}
+    results = json.loads(editor_client.get(f"{CHANGELIST}pieces/search/", query).content)["results"]
+    shoes = LibraryItem.objects.filter(category__slot="shoes").select_related("category")
+    by_pk = {item.pk: item for item in shoes}
+    assert results and {int(row["id"]) for row in results} <= set(by_pk)
+    for row in results:
+        item = by_pk[int(row["id"])]
+        assert row["text"] == str(item) and row["image"] == item.image.url
+        assert row["slot"] == f"shoes · {item.category.name}"
+    outsider = get_user_model().objects.create_user("outsider", password="x", is_staff=True)
+    outsider.user_permissions.add(Permission.objects.get(codename="view_libraryoutfit"))
+    client = Client()
+    client.force_login(outsider)
+    assert client.get(f"{CHANGELIST}pieces/search/", query).status_code == 403
 
 
 def test_the_builder_adds_reorders_and_removes_pieces_and_logs_it(editor_client: Client) -> None:
