@@ -110,6 +110,8 @@ def test_a_shopper_sees_progress_then_boxes_and_chooses_a_garment(
     assert heading != first_heading and str(names[-1]).split(", ")[0].lower() in heading.lower()
     cards = browser.find_elements(By.CSS_SELECTOR, "#suggestion-slots a.suggestion")
     assert cards and all(card.find_element(By.CLASS_NAME, "reason").text for card in cards)
+    # Each piece leads to its product page in the shop.
+    assert all("/demo/shop/" in (card.get_attribute("href") or "") for card in cards)
     chosen_slot = str(names[-1]).split(", ")[1]
     slots = {h.text.lower() for h in browser.find_elements(By.CSS_SELECTOR, "#suggestion-slots h3")}
     assert slots and chosen_slot not in slots
