@@ -30,7 +30,8 @@ class PieceCard:
     """One piece of an outfit card: what an editor needs to judge it at a glance."""
 
     item_id: int
-    title: str
+    external_id: str
+    title: str  # the garment in words, else its id
     category: str
     slot: str
     image_url: str
@@ -45,38 +46,54 @@ class OutfitCard:
     pieces: list[PieceCard]
 
 
-def piece_quality(item_ids: list[int]) -> dict[int, tuple[float | None, str]]:
-    """Each library item's quality score and verdict under the newest model (one query)."""
+@dataclass(frozen=True)
+class PieceReading:
+    score: float | None
+    verdict: str  # the filter's: "keep", "reject"; "" when not analysed
+    description: str  # the garment in words as the model read it ("navy cotton t-shirt"), or ""
+
+
+NOT_READ = PieceReading(score=None, verdict="", description="")
+
+
+def piece_readings(item_ids: list[int]) -> dict[int, PieceReading]:
+    """Each library item's quality and description under the newest model (one query)."""
     spec = selectors.newest_model_spec()
     if spec is None or not item_ids:
         return {}
     return {
-        item_id: (score, verdict)
-        for item_id, score, verdict in ImageAnalysis.objects.filter(
+        item_id: PieceReading(score=score, verdict=verdict, description=description)
+        for item_id, score, verdict, description in ImageAnalysis.objects.filter(
             library_item_id__in=item_ids, model_spec=spec, status=ImageAnalysis.Status.OK
-        ).values_list("library_item_id", "quality_score", "quality_verdict")
+        ).values_list("library_item_id", "quality_score", "quality_verdict", "description")
     }
+
+
+def piece_title(item: LibraryItem, reading: PieceReading) -> str:
+    """Library items carry no shop title: the model's words for the garment, else its id."""
+    return reading.description.capitalize() if reading.description else item.external_id
 
 
 def outfit_cards(outfits: list[LibraryOutfit]) -> list[OutfitCard]:
     """Cards for a page of outfits whose memberships (with item and category) are prefetched."""
     memberships = {o.pk: list(o.memberships.all()) for o in outfits}
-    quality = piece_quality([m.item_id for ms in memberships.values() for m in ms])
+    readings = piece_readings([m.item_id for ms in memberships.values() for m in ms])
     cards = []
     for outfit in outfits:
         pieces = []
         for membership in memberships[outfit.pk]:
             item = membership.item
-            score, verdict = quality.get(item.pk, (None, ""))
+            reading = readings.get(item.pk, NOT_READ)
             pieces.append(
                 PieceCard(
                     item_id=item.pk,
-                    title=item.external_id,
+                    external_id=item.external_id,
+                    title=piece_title(item, reading),
                     category=item.category.name,
                     slot=item.category.slot,
                     image_url=item.image.url if item.image else "",
-                    verdict=item.quality_override or verdict,
-                    score=score,
+                    verdict=item.quality_override or reading.verdict,
+                    score=reading.score,
                     overridden=bool(item.quality_override),
                 )
             )
@@ -125,16 +142,16 @@ class OutfitGridMixin(admin.ModelAdmin):
         item = LibraryItem.objects.select_related("category").filter(pk=item_id).first()
         if item is None:
             return JsonResponse({"detail": f"No library item {item_id}."}, status=404)
-        score, verdict = piece_quality([item.pk]).get(item.pk, (None, ""))
+        reading = piece_readings([item.pk]).get(item.pk, NOT_READ)
         return JsonResponse(
             {
                 "id": item.pk,
-                "title": item.external_id,
+                "title": piece_title(item, reading),
                 "slot": item.category.slot,
                 "category": item.category.name,
                 "image": item.image.url if item.image else "",
-                "verdict": item.quality_override or verdict,
-                "score": score,
+                "verdict": item.quality_override or reading.verdict,
+                "score": reading.score,
             }
         )
 
@@ -234,7 +251,7 @@ class OutfitBuilderInline(admin.TabularInline):
     def quality(self, obj: LibraryOutfitItem) -> str:
         if not obj.pk:
             return "—"
-        score, verdict = piece_quality([obj.item_id]).get(obj.item_id, (None, ""))
-        verdict = obj.item.quality_override or verdict
+        reading = piece_readings([obj.item_id]).get(obj.item_id, NOT_READ)
+        verdict = obj.item.quality_override or reading.verdict
         shown = QualityVerdict(verdict).label if verdict else "not analysed"
-        return f"{shown} {score:.2f}" if score is not None else shown
+        return f"{shown} {reading.score:.2f}" if reading.score is not None else shown

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from outfits.models import LibraryItem, LibraryOutfit
+from outfits.models import ImageAnalysis, LibraryItem, LibraryOutfit
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +69,20 @@ def test_the_changelist_is_a_grid_of_outfit_cards_with_their_pieces(editor_clien
         assert f'data-outfit="{outfit.pk}"' in page
         assert f'name="_selected_action" value="{outfit.pk}"' in page, "actions still select cards"
         for item in outfit.items.select_related("category"):
-            assert f'alt="{item.external_id}"' in page
+            assert f'title="{item.external_id}: ' in page
             assert item.image.url in page
             assert f"{item.category.slot} · {item.category.name}" in page
+
+
+def test_a_piece_is_titled_by_the_garment_in_words_with_its_id_on_hover(editor_client: Client) -> None:
+    outfit = LibraryOutfit.objects.order_by("-pk").first()
+    assert outfit is not None
+    item = outfit.items.order_by("pk").first()
+    assert item is not None
+    ImageAnalysis.objects.filter(library_item=item).update(description="pleated linen midi skirt")
+    page = editor_client.get(CHANGELIST).content.decode()
+    assert f'title="{item.external_id}: Pleated linen midi skirt">Pleated linen midi skirt</span>' in page
+    assert 'alt="Pleated linen midi skirt"' in page
 
 
 def test_the_grid_shows_each_pieces_quality_verdict_and_an_editors_override(editor_client: Client) -> None:

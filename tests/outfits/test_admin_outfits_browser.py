@@ -15,6 +15,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from outfits.admin_outfits import piece_readings
 from outfits.models import LibraryItem, LibraryOutfit
 from tests.outfits.browser import axe_violations, screenshot
 
@@ -150,7 +151,8 @@ def test_an_editor_browses_outfit_cards_and_rebuilds_an_outfit(
     assert chosen_item(new_row) == newcomer.pk
     preview = (By.CSS_SELECTOR, "td.field-photo img.outfit-piece-photo")
     WebDriverWait(browser, 10).until(lambda _: new_row.find_elements(*preview))
-    assert new_row.find_element(*preview).get_attribute("alt") == newcomer.external_id
+    words = piece_readings([newcomer.pk])[newcomer.pk].description
+    assert words and new_row.find_element(*preview).get_attribute("alt") == words.capitalize()
     screenshot(browser, "admin-outfit-builder")
     assert axe_violations(browser, CONTENT) == [], "the builder after a drag, a removal and an addition"
 
