@@ -237,10 +237,11 @@ class OutfitBuilderInline(admin.TabularInline):
     def photo(self, obj: LibraryOutfitItem) -> str:
         if not obj.pk or not obj.item.image:
             return "—"
+        reading = piece_readings([obj.item_id]).get(obj.item_id, NOT_READ)
         return format_html(
             '<img class="outfit-piece-photo" src="{}" alt="{}" loading="lazy">',
             obj.item.image.url,
-            obj.item.external_id,
+            piece_title(obj.item, reading),  # as the preview of a piece just picked is named
         )
 
     @admin.display(description="slot")

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from outfits.admin_outfits import piece_readings, piece_title
 from outfits.models import ImageAnalysis, LibraryItem, LibraryOutfit
 
 pytestmark = pytest.mark.django_db
@@ -119,8 +120,11 @@ def test_the_builder_shows_photos_and_reorder_buttons_script(editor_client: Clie
     assert outfit is not None
     page = editor_client.get(f"{CHANGELIST}{outfit.pk}/change/").content.decode()
     assert "outfits/admin/outfit_builder.js" in page
+    readings = piece_readings([item.pk for item in outfit.items.all()])
     for item in outfit.items.all():
-        assert f'class="outfit-piece-photo" src="{item.image.url}"' in page
+        title = piece_title(item, readings[item.pk])
+        assert title != item.external_id, "the test shop's pieces are analysed: named in words"
+        assert f'class="outfit-piece-photo" src="{item.image.url}" alt="{title}"' in page
 
 
 def test_the_builder_searches_library_items_by_slot_with_their_photos(editor_client: Client) -> None:
